@@ -1,0 +1,26 @@
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace understudy::cli {
+
+/** Exit codes shared by every subcommand (documented in docs/cli.md). */
+enum ExitCode : int {
+  kOk = 0,
+  kFailure = 1,      // the command ran and failed (I/O, a bad file, a server error)
+  kUsage = 2,        // bad flags or arguments; nothing was done
+  kBadInput = 3,     // finished, but some input records were rejected (counted on stderr)
+  kInterrupted = 130,
+};
+
+/** Runs `run` after the command line parsed to this subcommand; its result is the exit code. */
+void SetRunner(CLI::App* sub, std::function<int()> run);
+
+// One Register function per subcommand, each in its own <name>_command.cpp.
+// (added as each subcommand lands)
+
+}  // namespace understudy::cli
