@@ -22,5 +22,6 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+void RegisterBaselineCommand(CLI::App& app);
 
 }  // namespace understudy::cli

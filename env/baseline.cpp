@@ -1,0 +1,104 @@
+#include "env/baseline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <numeric>
+#include <opencv2/core.hpp>
+
+#include "env/asset_image.h"
+#include "rewards/iou.h"
+
+namespace understudy {
+
+double BaselineReport::MeanIou() const {
+  if (scores.empty()) return 0.0;
+  double sum = 0.0;
+  for (const InstanceScore& s : scores) sum += s.iou;
+  return sum / static_cast<double>(scores.size());
+}
+
+double BaselineReport::MedianIou() const {
+  if (scores.empty()) return 0.0;
+  std::vector<double> v;
+  v.reserve(scores.size());
+  for (const InstanceScore& s : scores) v.push_back(s.iou);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::size_t BaselineReport::Fallbacks() const {
+  return static_cast<std::size_t>(std::count_if(
+      scores.begin(), scores.end(), [&](const InstanceScore& s) { return s.source != proposer; }));
+}
+
+double BaselineReport::TotalSeconds() const {
+  double t = 0.0;
+  for (const InstanceScore& s : scores) t += s.seconds;
+  return t;
+}
+
+std::vector<BaselineReport> EvaluateProposers(const Dataset& dataset,
+                                              const std::vector<Proposer*>& proposers,
+                                              const BaselineOptions& options) {
+  const PromptSampler sampler(options.prompts);
+  std::vector<BaselineReport> reports(proposers.size());
+  for (std::size_t p = 0; p < proposers.size(); ++p) reports[p].proposer = proposers[p]->name();
+
+  std::size_t total = 0;
+  for (const AssetRecord& a : dataset.assets) {
+    total += static_cast<std::size_t>(
+        std::count_if(a.instances.begin(), a.instances.end(),
+                      [](const AnnotatedInstance& i) { return !i.crowd; }));
+  }
+  if (options.limit > 0) total = std::min(total, options.limit);
+
+  std::size_t done = 0;
+  for (std::size_t a = 0; a < dataset.assets.size() && done < total; ++a) {
+    const AssetRecord& asset = dataset.assets[a];
+    if (asset.instances.empty()) continue;
+    cv::Mat image;
+    try {
+      image = LoadAssetImage(dataset, asset);
+    } catch (const std::exception& e) {
+      // Rejected and counted, never dropped silently: every instance of the asset is reported.
+      for (BaselineReport& r : reports)
+        r.rejected.push_back({"asset '" + asset.id + "'", e.what()});
+      continue;
+    }
+    for (std::size_t i = 0; i < asset.instances.size() && done < total; ++i) {
+      const AnnotatedInstance& human = asset.instances[i];
+      if (human.crowd) {
+        for (BaselineReport& r : reports) ++r.crowd_skipped;
+        continue;
+      }
+      const std::string where = "asset '" + asset.id + "' instance " + std::to_string(i);
+      Prompt prompt;
+      try {
+        prompt = sampler.Sample(human.shape, image.cols, image.rows, done);
+      } catch (const std::exception& e) {
+        for (BaselineReport& r : reports) r.rejected.push_back({where, e.what()});
+        ++done;
+        continue;
+      }
+      for (std::size_t p = 0; p < proposers.size(); ++p) {
+        try {
+          const auto start = std::chrono::steady_clock::now();
+          Proposal proposal = proposers[p]->Propose(image, prompt);
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          reports[p].scores.push_back(
+              {a, i, ExactIou(proposal.shape, human.shape), seconds, std::move(proposal.source)});
+        } catch (const std::exception& e) {
+          reports[p].rejected.push_back({where, e.what()});
+        }
+      }
+      ++done;
+      if (options.progress) options.progress(done, total);
+    }
+  }
+  return reports;
+}
+
+}  // namespace understudy
