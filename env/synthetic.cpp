@@ -14,6 +14,7 @@
 #include "env/contour.h"
 #include "env/rasterize.h"
 #include "env/rng.h"
+#include "env/worker_pool.h"
 #include "rewards/validation.h"
 
 namespace understudy {
@@ -267,16 +268,23 @@ cv::Mat ObjectAppearance(const SyntheticConfig& c, const cv::Mat& behind, Rng& r
   return out;
 }
 
-// Adds grey-level noise with standard deviation sigma: a sum of four uniforms per value (one
-// 64-bit draw), close enough to normal and much cheaper than Box-Muller per pixel.
+// Adds noise with standard deviation `sigma` grey levels to every value: the sum of four 16-bit
+// uniforms (Irwin-Hall, close to normal) from one 64-bit SplitMix64 draw, seeded from `rng`.
+// SplitMix64 is a fixed, portable function, and several times cheaper per value than
+// mt19937_64, which matters at one draw per pixel and channel.
 void AddNoise(cv::Mat& image, double sigma, Rng& rng) {
   if (sigma <= 0.0) return;
+  std::uint64_t state = rng.Next();
   // The sum of four U(0, 65536) has variance 4 * 65536^2 / 12.
   const double scale = sigma / (65536.0 * std::sqrt(4.0 / 12.0));
   for (int y = 0; y < image.rows; ++y) {
     auto* row = image.ptr<std::uint8_t>(y);
-    for (int x = 0; x < image.cols * 3; ++x) {
-      const std::uint64_t r = rng.Next();
+    for (int x = 0; x < image.cols * image.channels(); ++x) {
+      state += 0x9E3779B97F4A7C15ULL;
+      std::uint64_t r = state;
+      r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      r = (r ^ (r >> 27)) * 0x94D049BB133111EBULL;
+      r ^= r >> 31;
       const double sum = static_cast<double>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) +
                                              ((r >> 32) & 0xFFFF) + (r >> 48)) -
                          2.0 * 65536.0;
@@ -474,17 +482,20 @@ SyntheticScene RenderSyntheticScene(const SyntheticConfig& config, int index) {
   return scene;
 }
 
-Dataset GenerateSynthetic(const SyntheticConfig& config) {
+Dataset GenerateSynthetic(const SyntheticConfig& config, int threads) {
   config.Validate();
   Dataset dataset;
   dataset.class_names = SyntheticClassNames();
-  dataset.assets.reserve(static_cast<std::size_t>(config.num_assets));
-  const std::vector<int> png{cv::IMWRITE_PNG_COMPRESSION, 1};
-  for (int i = 0; i < config.num_assets; ++i) {
-    SyntheticScene scene = RenderSyntheticScene(config, i);
-    AssetRecord asset;
+  dataset.assets.resize(static_cast<std::size_t>(config.num_assets));
+  // Fast zlib settings: noisy images barely compress, and run-length coding is what pays.
+  const std::vector<int> png{cv::IMWRITE_PNG_COMPRESSION, 1, cv::IMWRITE_PNG_STRATEGY,
+                             cv::IMWRITE_PNG_STRATEGY_RLE};
+  WorkerPool pool(threads);
+  pool.ParallelFor(dataset.assets.size(), [&](std::size_t i, int) {
+    SyntheticScene scene = RenderSyntheticScene(config, static_cast<int>(i));
+    AssetRecord& asset = dataset.assets[i];
     char id[32];
-    std::snprintf(id, sizeof id, "synthetic-%05d", i);
+    std::snprintf(id, sizeof id, "synthetic-%05zu", i);
     asset.id = id;
     asset.width = config.width;
     asset.height = config.height;
@@ -492,8 +503,7 @@ Dataset GenerateSynthetic(const SyntheticConfig& config) {
       throw std::runtime_error("GenerateSynthetic: PNG encoding failed for " + asset.id);
     }
     asset.instances = std::move(scene.instances);
-    dataset.assets.push_back(std::move(asset));
-  }
+  });
   return dataset;
 }
 

@@ -68,7 +68,8 @@ struct SyntheticScene {
 SyntheticScene RenderSyntheticScene(const SyntheticConfig& config, int index);
 
 /** All config.num_assets scenes as a Dataset, images inline as PNG bytes in AssetRecord::data
- *  (ids "synthetic-00000", ...), so they go through the same pipeline as real data. */
-Dataset GenerateSynthetic(const SyntheticConfig& config);
+ *  (ids "synthetic-00000", ...), so they go through the same pipeline as real data. Scenes are
+ *  rendered on `threads` threads; the bytes do not depend on the thread count. */
+Dataset GenerateSynthetic(const SyntheticConfig& config, int threads = 1);
 
 }  // namespace understudy

@@ -37,6 +37,16 @@ TEST(Synthetic, SameSeedGivesByteIdenticalImagesAndPolygons) {
   }
 }
 
+TEST(Synthetic, ThreadCountDoesNotChangeTheBytes) {
+  const Dataset one = GenerateSynthetic(Small(), 1);
+  const Dataset two = GenerateSynthetic(Small(), 2);
+  ASSERT_EQ(one.assets.size(), two.assets.size());
+  for (std::size_t i = 0; i < one.assets.size(); ++i) {
+    EXPECT_EQ(one.assets[i].id, two.assets[i].id);
+    EXPECT_EQ(one.assets[i].data, two.assets[i].data) << i;
+  }
+}
+
 TEST(Synthetic, AnotherSeedGivesOtherScenes) {
   SyntheticConfig c = Small();
   const Dataset a = GenerateSynthetic(c);
