@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "env/contour.h"
+#include "env/observation_batch.h"
 #include "env/rasterize.h"
 #include "env/synthetic.h"
 
@@ -274,6 +275,39 @@ TEST(Observation, SpecIsValidated) {
   Prompt nan_box;
   nan_box.box.x0 = NAN;
   EXPECT_THROW(b.Build(cv::Mat(10, 10, CV_8UC3), nan_box), std::invalid_argument);
+}
+
+TEST(ObservationBatcher, MatchesSingleBuildsWhateverTheThreadCount) {
+  const SyntheticConfig config = SyntheticPreset("default");
+  std::vector<SyntheticScene> scenes;
+  for (int i = 0; i < 4; ++i) scenes.push_back(RenderSyntheticScene(config, i));
+  std::vector<ObservationRequest> requests;
+  for (const SyntheticScene& s : scenes) {
+    for (std::size_t k = 0; k < s.instances.size(); ++k) {
+      ObservationRequest r;
+      r.image = &s.image;
+      r.prompt.box = BoxOf(s.instances[k].shape);
+      r.contour = &s.truth[k];
+      requests.push_back(r);
+    }
+  }
+  ObservationSpec spec;
+  spec.channels = {ChannelKind::kRgb, ChannelKind::kSobel, ChannelKind::kWatershedMask,
+                   ChannelKind::kContour};
+  ObservationBatch one, three;
+  ObservationBatcher(spec, 1).Build(requests, one);
+  ObservationBatcher(spec, 3).Build(requests, three);
+  ASSERT_EQ(one.count(), requests.size());
+  EXPECT_EQ(one.pixels, three.pixels);
+  ObservationBuilder single(spec);
+  const std::size_t each = single.FloatCount();
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const Observation o = single.Build(*requests[i].image, requests[i].prompt, requests[i].contour);
+    EXPECT_TRUE(std::equal(o.pixels.begin(), o.pixels.end(), one.pixels.begin() + i * each)) << i;
+    EXPECT_EQ(o.transform.x0, one.transforms[i].x0);
+  }
+  requests[1].image = nullptr;
+  EXPECT_THROW(ObservationBatcher(spec, 2).Build(requests, one), std::invalid_argument);
 }
 
 }  // namespace
