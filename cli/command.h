@@ -23,4 +23,7 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
 
+/** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
+void RegisterModelCommand(CLI::App& app);
+
 }  // namespace understudy::cli
