@@ -53,8 +53,9 @@ struct HeldOutCounters {
 template <typename Item>
 class HeldOutPool {
  public:
+  /** Validates `config` (std::invalid_argument). */
   explicit HeldOutPool(const HeldOutConfig& config)
-      : capacity_((config.Validate(), config.capacity)), split_(config.fraction, config.seed) {}
+      : capacity_(ValidatedCapacity(config)), split_(config.fraction, config.seed) {}
 
   const HeldOutSplit& split() const { return split_; }
   bool IsHeldOut(const AnnotationKey& key) const { return split_.IsHeldOut(key); }
@@ -121,6 +122,10 @@ class HeldOutPool {
  private:
   using Slot = std::pair<std::uint64_t, AnnotationKey>;  // (rank, key): ties broken by key
   static std::uint64_t Tag(const Slot& slot) { return SplitMix64(slot.first); }
+  static std::size_t ValidatedCapacity(const HeldOutConfig& config) {
+    config.Validate();
+    return config.capacity;
+  }
 
   std::size_t capacity_;
   HeldOutSplit split_;

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -96,20 +97,17 @@ int RunRollback(const ModelOptions& o) {
     return kUsage;
   }
   ModelRegistry reg(o.registry, RegistryOpen::kMustExist);
-  if (!reg.Find(id)) {
-    std::cerr << "understudy model rollback: ";
-    try {
-      reg.Get(id);  // throws the registry's message, which lists the known ids
-    } catch (const RegistryError& e) {
-      std::cerr << e.what() << "\n";
-    }
+  std::optional<std::uint64_t> previous;
+  try {
+    previous = reg.Rollback(id, o.note);
+  } catch (const RegistryError& e) {  // unknown id (the message lists the known ones), corrupt
+    std::cerr << "understudy model rollback: " << e.what() << "\n";
     return kFailure;
   }
-  const std::optional<std::uint64_t> previous = reg.Rollback(id, o.note);
   std::cout << "serving " << ModelRegistry::DirName(id) << " (was " << Id(previous)
             << "); recorded as history entry " << reg.History().back().seq << "\n"
-            << "a running server picks this up on restart or through its rollback control "
-               "message\n";
+            << "a running server keeps its current model until it is restarted or sent a "
+               "rollback control message\n";
   return kOk;
 }
 

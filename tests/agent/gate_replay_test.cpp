@@ -166,6 +166,28 @@ TEST(GateJson, ConfigRoundTripsAndIsValidated) {
   }
 }
 
+TEST(GateJson, StatusCarriesModeStatisticsAndCounters) {
+  ShadowGateConfig c;
+  c.window = 4;
+  c.min_samples = 2;
+  GateBook book(c);
+  book.Record("p", 1.0, 3, 0);
+  book.Record("p", 1.0, 3, 1);
+  book.Decide("p", 0.2);
+  const json j = book.Snapshot().at(0);
+  EXPECT_EQ(j.at("project"), "p");
+  EXPECT_EQ(j.at("mode"), "live");
+  EXPECT_EQ(j.at("n"), 2);
+  EXPECT_EQ(j.at("lcb"), 1.0);
+  EXPECT_EQ(j.at("last_model_version"), 3);
+  EXPECT_EQ(j.at("config").at("window"), 4);
+  EXPECT_EQ(j.at("counters").at("promotions"), 1);
+  EXPECT_EQ(j.at("counters").at("withheld_below_floor"), 1);
+  const json verdict = book.Decide("p", std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(verdict.at("reason"), "no_prediction");
+  EXPECT_TRUE(verdict.at("predicted_reward").is_null());
+}
+
 TEST(GateJson, InputsRejectUnknownKinds) {
   EXPECT_THROW((json{{"kind", "oops"}}.get<GateInput>()), std::invalid_argument);
   EXPECT_THROW((json{{"kind", "blind_reward"}, {"reward", 0.5}}.get<GateInput>()),
