@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "understudy " UNDERSTUDY_VERSION);
   app.require_subcommand(1, 1);
   app.fallthrough(false);
+
   cli::RegisterBaselineCommand(app);
+  cli::RegisterModelCommand(app);
 
   try {
     app.parse(argc, argv);
