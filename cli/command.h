@@ -22,6 +22,9 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+
+/** `understudy baseline`: proposers' IoU against a dataset's human polygons
+ *  (cli/baseline_command.cpp). */
 void RegisterBaselineCommand(CLI::App& app);
 
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
