@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace understudy {
@@ -16,12 +17,11 @@ namespace {
 // touches, the filled area then matches the polygon's area without a perimeter-sized bias.
 class ScanlineFill {
  public:
-  explicit ScanlineFill(int rows) : crossings_(static_cast<std::size_t>(rows)) {}
+  explicit ScanlineFill(int rows) : rows_(rows) {}
 
   void AddRing(const Ring& ring, const CropTransform& t) {
     const std::size_t n = ring.size();
     if (n < 3) return;
-    const int rows = static_cast<int>(crossings_.size());
     Point a = t.ToCrop(ring[n - 1]);
     for (std::size_t k = 0; k < n; ++k) {
       const Point b = t.ToCrop(ring[k]);
@@ -30,11 +30,9 @@ class ScanlineFill {
         const Point& hi = a.y < b.y ? b : a;
         // Rows whose centre y = j + 0.5 satisfies lo.y <= y < hi.y.
         const int j0 = std::max(0, static_cast<int>(std::ceil(lo.y - 0.5)));
-        const int j1 = std::min(rows, static_cast<int>(std::ceil(hi.y - 0.5)));
+        const int j1 = std::min(rows_, static_cast<int>(std::ceil(hi.y - 0.5)));
         const double slope = (hi.x - lo.x) / (hi.y - lo.y);
-        for (int j = j0; j < j1; ++j) {
-          crossings_[static_cast<std::size_t>(j)].push_back(lo.x + (j + 0.5 - lo.y) * slope);
-        }
+        for (int j = j0; j < j1; ++j) crossings_.push_back({j, lo.x + (j + 0.5 - lo.y) * slope});
       }
       a = b;
     }
@@ -42,24 +40,24 @@ class ScanlineFill {
 
   void Paint(cv::Mat& mask, int value) {
     const auto v = static_cast<std::uint8_t>(std::clamp(value, 0, 255));
-    for (int j = 0; j < mask.rows; ++j) {
-      std::vector<double>& xs = crossings_[static_cast<std::size_t>(j)];
-      if (xs.size() < 2) continue;
-      std::sort(xs.begin(), xs.end());
+    // One flat list sorted by (row, x): every row's crossings pair up in order.
+    std::sort(crossings_.begin(), crossings_.end());
+    for (std::size_t k = 0; k + 1 < crossings_.size(); k += 2) {
+      const auto& [j, x0] = crossings_[k];
+      const double x1 = crossings_[k + 1].second;
+      // Columns whose centre x = i + 0.5 satisfies x0 <= x < x1.
+      const double from = std::max(x0 - 0.5, -1.0);
+      const double to = std::min(x1 - 0.5, static_cast<double>(mask.cols));
+      const int i0 = std::max(0, static_cast<int>(std::ceil(from)));
+      const int i1 = std::min(mask.cols, static_cast<int>(std::ceil(to)));
       auto* row = mask.ptr<std::uint8_t>(j);
-      for (std::size_t k = 0; k + 1 < xs.size(); k += 2) {
-        // Columns whose centre x = i + 0.5 satisfies xs[k] <= x < xs[k + 1].
-        const double from = std::max(xs[k] - 0.5, -1.0);
-        const double to = std::min(xs[k + 1] - 0.5, static_cast<double>(mask.cols));
-        const int i0 = std::max(0, static_cast<int>(std::ceil(from)));
-        const int i1 = std::min(mask.cols, static_cast<int>(std::ceil(to)));
-        for (int i = i0; i < i1; ++i) row[i] = v;
-      }
+      for (int i = i0; i < i1; ++i) row[i] = v;
     }
   }
 
  private:
-  std::vector<std::vector<double>> crossings_;
+  int rows_;
+  std::vector<std::pair<int, double>> crossings_;
 };
 
 void Check(const cv::Mat& mask) {
