@@ -27,6 +27,7 @@ struct BaselineArgs {
   std::uint64_t seed = 1;
   int count = 0;
   double jitter = 0.0;
+  int threads = 1;
   bool json = false;
 };
 
@@ -50,7 +51,7 @@ Dataset SyntheticDataset(const BaselineArgs& args, std::string& label) {
   config.seed = args.seed;
   if (args.count > 0) config.num_assets = args.count;
   label = "synthetic:" + preset + " (seed " + std::to_string(config.seed) + ")";
-  return GenerateSynthetic(config);
+  return GenerateSynthetic(config, args.threads);
 }
 
 std::string Fixed(double v, int digits) {
@@ -168,6 +169,9 @@ void RegisterBaselineCommand(CLI::App& app) {
   sub->add_option("--jitter", args->jitter,
                   "std of each box side's shift, as a fraction of the box size (0: tight boxes)")
       ->check(CLI::Range(0.0, 0.5));
+  sub->add_option("--threads", args->threads, "threads generating the synthetic scenes")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   sub->add_flag("--json", args->json, "print the results as JSON");
   SetRunner(sub, [args] { return RunBaseline(*args); });
 }
