@@ -9,7 +9,7 @@
 namespace understudy {
 
 CropTransform CutContext(const cv::Mat& image, const Box& box, double margin, int max_side,
-                         cv::Mat& out) {
+                         cv::Mat& out, int min_side) {
   if (image.empty()) throw std::invalid_argument("CutContext: empty image");
   if (!(margin >= 0.0) || max_side < 8) {
     throw std::invalid_argument("CutContext: margin = " + std::to_string(margin) + ", max_side = " +
@@ -29,15 +29,18 @@ CropTransform CutContext(const cv::Mat& image, const Box& box, double margin, in
   const int x1 = std::min(image.cols, static_cast<int>(std::ceil(box.x1 + mx)));
   const int y1 = std::min(image.rows, static_cast<int>(std::ceil(box.y1 + my)));
   const cv::Rect roi(x0, y0, x1 - x0, y1 - y0);
-  const double scale =
-      std::min(1.0, static_cast<double>(max_side) / std::max(roi.width, roi.height));
+  const int longer = std::max(roi.width, roi.height);
+  double scale = 1.0;
+  if (longer > max_side) scale = static_cast<double>(max_side) / longer;
+  if (longer < min_side) scale = static_cast<double>(std::min(min_side, max_side)) / longer;
   CropTransform t;
   t.x0 = x0;
   t.y0 = y0;
-  if (scale < 1.0) {
+  if (scale != 1.0) {
     t.width = std::max(1, static_cast<int>(std::lround(roi.width * scale)));
     t.height = std::max(1, static_cast<int>(std::lround(roi.height * scale)));
-    cv::resize(image(roi), out, cv::Size(t.width, t.height), 0, 0, cv::INTER_AREA);
+    cv::resize(image(roi), out, cv::Size(t.width, t.height), 0, 0,
+               scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
   } else {
     t.width = roi.width;
     t.height = roi.height;

@@ -21,6 +21,7 @@ void GrabCutConfig::Validate() const {
     fail("context_margin", context_margin, "must be in [0.05, 4]");
   }
   if (max_side < 16) fail("max_side", max_side, "must be >= 16");
+  if (min_side < 0 || min_side > max_side) fail("min_side", min_side, "must be in [0, max_side]");
   if (iterations < 1 || iterations > 50) fail("iterations", iterations, "must be in [1, 50]");
   if (!(min_area_fraction >= 0.0 && min_area_fraction < 1.0)) {
     fail("min_area_fraction", min_area_fraction, "must be in [0, 1)");
@@ -51,7 +52,8 @@ Proposal GrabCutProposer::Propose(const cv::Mat& image, const Prompt& prompt) {
   };
 
   cv::Mat crop;
-  const CropTransform t = CutContext(image, box, config_.context_margin, config_.max_side, crop);
+  const CropTransform t =
+      CutContext(image, box, config_.context_margin, config_.max_side, crop, config_.min_side);
   const Point c0 = t.ToCrop({box.x0, box.y0}), c1 = t.ToCrop({box.x1, box.y1});
   // The box in whole crop pixels: a pixel is "inside" when its centre is.
   const int rx0 = std::clamp(static_cast<int>(std::lround(c0.x)), 0, t.width - 1);

@@ -14,7 +14,11 @@ struct GrabCutConfig {
   /** Context around the box, a fraction of its size per side: GrabCut models the background
    *  from it and collapses on tight crops. */
   double context_margin = 0.5;
-  int max_side = 256;               // the crop is shrunk to this longer side, for speed
+  int max_side = 192;  // the crop is shrunk to this longer side, for speed
+  /** Smaller crops are enlarged to this longer side: graph cuts trade a region term that grows
+   *  with area against a boundary term that grows with length, so small objects collapse
+   *  ("shrinking bias") unless they are seen at a larger scale. */
+  int min_side = 0;
   int iterations = 5;               // GrabCut EM iterations
   double min_area_fraction = 0.05;  // a result smaller than this share of the box collapsed
   int min_background_pixels = 64;   // too little context to model the background: fall back

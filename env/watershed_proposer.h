@@ -13,7 +13,7 @@ struct WatershedConfig {
   double context_margin = 0.25;  // context around the box, a fraction of its size per side
   int max_side = 256;            // the crop is shrunk to this longer side, for speed
   /** The object seed: the box's inscribed ellipse scaled by this about the box centre. */
-  double object_seed_scale = 0.3;
+  double object_seed_scale = 0.5;
   /** The background seed: everything farther outside the box than this share of its size. */
   double background_gap = 0.03;
   double blur_sigma = 1.0;          // Gaussian pre-smoothing (crop pixels); 0 turns it off

@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "env/context_crop.h"
 #include "env/contour.h"
 #include "env/grabcut_proposer.h"
 #include "env/proposer_factory.h"
@@ -154,6 +155,27 @@ TEST(Proposers, ClicksSteerTheImageBasedProposers) {
   }
 }
 
+TEST(ContextCrop, ShrinksOrEnlargesToTheSideLimitsWithAnExactTransform) {
+  const cv::Mat image(300, 400, CV_8UC3, cv::Scalar(1, 2, 3));
+  cv::Mat crop;
+  // A 200 x 100 box with 0.5 context: 400 x 200, clipped to the image on the left and top.
+  CropTransform t = CutContext(image, {60, 40, 260, 140}, 0.5, 128, crop);
+  EXPECT_EQ(crop.cols, 128);
+  EXPECT_EQ(t.x0, 0);
+  EXPECT_EQ(t.y0, 0);
+  EXPECT_DOUBLE_EQ(t.scale_x, 128.0 / 360.0);  // [0, 360) wide after clipping
+  EXPECT_EQ(crop.rows, static_cast<int>(std::lround(190 * 128.0 / 360.0)));
+  t = CutContext(image, {100, 100, 110, 120}, 0.5, 256, crop, 80);
+  EXPECT_EQ(crop.rows, 80);  // 20 x 40 enlarged to 80 on the longer side
+  EXPECT_EQ(crop.cols, 40);
+  const Point back = t.ToImage(t.ToCrop({104.5, 117.25}));
+  EXPECT_NEAR(back.x, 104.5, 1e-12);
+  EXPECT_NEAR(back.y, 117.25, 1e-12);
+  t = CutContext(image, {100, 100, 110, 120}, 0.5, 256, crop);
+  EXPECT_EQ(crop.rows, 40);  // never enlarged without min_side
+  EXPECT_THROW(CutContext(image, {350, 10, 450, 20}, 0.5, 256, crop), std::invalid_argument);
+}
+
 TEST(Proposers, ConfigsAreValidated) {
   GrabCutConfig g;
   g.iterations = 0;
@@ -163,6 +185,9 @@ TEST(Proposers, ConfigsAreValidated) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("iterations"), std::string::npos);
   }
+  g = GrabCutConfig{};
+  g.min_side = g.max_side + 1;
+  EXPECT_THROW(GrabCutProposer{g}, std::invalid_argument);
   WatershedConfig w;
   w.background_gap = 0.5;  // beyond the context margin: no background seed could exist
   EXPECT_THROW(WatershedProposer{w}, std::invalid_argument);
