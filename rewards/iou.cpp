@@ -63,15 +63,21 @@ void Include(Bounds& box, const Point& p) {
 }
 
 void AddRing(const Ring& ring, Flat& f) {
-  if (ring.size() < 3) return;
+  const std::size_t n = ring.size();
+  if (n < 3) return;
   const auto begin = static_cast<std::uint32_t>(f.v.size());
-  Bounds box;
-  for (const Point& p : ring) {
-    f.v.push_back(p);
-    f.next.push_back(static_cast<std::uint32_t>(f.v.size()));
-    Include(box, p);
+  const auto end = static_cast<std::uint32_t>(begin + n);
+  f.v.insert(f.v.end(), ring.begin(), ring.end());
+  f.next.resize(end);
+  Bounds box{ring[0].x, ring[0].y, ring[0].x, ring[0].y};
+  for (std::uint32_t i = begin; i < end; ++i) {
+    f.next[i] = i + 1;
+    box.x0 = std::min(box.x0, f.v[i].x);
+    box.x1 = std::max(box.x1, f.v[i].x);
+    box.y0 = std::min(box.y0, f.v[i].y);
+    box.y1 = std::max(box.y1, f.v[i].y);
   }
-  f.next.back() = begin;
+  f.next[end - 1] = begin;
   f.ring_begin.push_back(begin);
   f.ring_box.push_back(box);
   if (f.box.empty()) {
