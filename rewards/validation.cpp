@@ -427,9 +427,9 @@ class Analyzer {
       const std::uint32_t b = find(static_cast<std::uint32_t>(point_node));
       if (a == b) {
         const PreparedRing& r = a_.rings[incidences[i].second];
-        Fail("part " + std::to_string(r.part) + ": " + RingName(r) +
-             " touches the part's other rings at more than one point, the last at " +
-             Fmt(incidences[i].first) + ", which disconnects the interior");
+        Fail(RingName(r) +
+             " touches the other rings of its part at more than one point (again at " +
+             Fmt(incidences[i].first) + "), which disconnects the interior");
         return;
       }
       parent[a] = b;

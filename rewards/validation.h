@@ -12,9 +12,9 @@ namespace understudy {
 enum class SelfIntersectionPolicy { kReject, kRepair };
 
 /**
- * Which regions a self-intersecting ring encloses when it is repaired. kEvenOdd matches how COCO
- * (pycocotools) rasterises its polygons and what GEOS/Shapely MakeValid keep for crossing rings;
- * kNonZero also keeps regions the ring winds around twice.
+ * Which regions a self-intersecting ring encloses when it is repaired: those it winds around an
+ * odd number of times (kEvenOdd, how COCO's pycocotools rasterises a polygon), or any nonzero
+ * number of times (kNonZero, which also keeps regions traced around twice).
  */
 enum class FillRule { kEvenOdd, kNonZero };
 
