@@ -34,9 +34,10 @@ struct EdgeMeet {
  * The region  union over parts of (fill(outer) minus union of fill(holes)),  where fill(ring) is
  * the set of points whose winding number about the ring passes `rule`, as an instance whose
  * rings are simple, outer rings counter-clockwise and holes clockwise. `meets` must list every
- * pair of edges that meet. Returns an empty instance when the region has no area, and nullopt
- * when rounded crossing points left the arrangement inconsistent (the caller retries or gives
- * up); with no kCross meets every step is exact.
+ * pair of edges that meet. Returns an empty instance when the region has no area. The
+ * combinatorial steps are exact; only the output coordinates of crossing points are rounded, and
+ * assigning holes to outer rings looks at those: returns nullopt if that (or an internal
+ * consistency guard) fails, and the caller retries or gives up.
  */
 std::optional<Instance> RebuildRegion(const std::vector<RingInput>& rings,
                                       const std::vector<EdgeMeet>& meets, FillRule rule);

@@ -57,7 +57,6 @@ struct Analysis {
   std::vector<EdgeMeet> meets;           // every pair of edges that meet, other than neighbours
                                          // sharing their common vertex only
   std::vector<char> fold;                // meets[i] is a ring folding back at a vertex
-  bool rounded = false;                  // some meet is a proper crossing (rounded point)
   std::string problem;                   // first reason the instance is not valid
   std::size_t dropped = 0;
 };
@@ -186,7 +185,6 @@ class Analyzer {
       }
       a_.meets.push_back({e1, e2, meet});
       a_.fold.push_back(fold);
-      if (meet.kind == Contact::kCross) a_.rounded = true;
     });
     // A deterministic order, lowest edges first, for messages and for the repair.
     std::vector<std::size_t> order(a_.meets.size());
