@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
 
 #include "rewards/validation.h"
 
@@ -161,6 +164,39 @@ TEST(ExactIou, ManyVerticesUseTheSweepAndAgreeWithFewVertices) {
   EXPECT_NEAR(IntersectionArea(d, h), Area(h), 1e-12 * Area(h));
   const Instance box = V(Rect(0, 0, 100, 200));  // the left half exactly: x = 100 is a diameter
   EXPECT_NEAR(IntersectionArea(d, box), 0.5 * Area(d), 1e-12 * Area(d));
+}
+
+// Each thread reuses its own buffers: concurrent calls give exactly the single-threaded results.
+TEST(ExactIou, ConcurrentCallsAgreeWithSequentialOnes) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 100.0);
+  std::vector<Instance> shapes;
+  for (int i = 0; i < 40; ++i) {
+    const double x = u(rng), y = u(rng);
+    shapes.push_back(V({{x, y}, {x + 40, y + 5}, {x + 30, y + 35}, {x + 5, y + 30}}));
+  }
+  std::vector<double> expected;
+  for (const Instance& a : shapes) {
+    for (const Instance& b : shapes) expected.push_back(ExactIou(a, b));
+  }
+  std::vector<std::vector<double>> got(4);
+  std::vector<std::thread> threads;
+  for (auto& out : got) {
+    threads.emplace_back([&shapes, &out] {
+      for (int round = 0; round < 5; ++round) {
+        out.clear();
+        for (const Instance& a : shapes) {
+          for (const Instance& b : shapes) out.push_back(ExactIou(a, b));
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& out : got) EXPECT_EQ(out, expected);
+  // The shapes overlap partially in many pairs, so the comparison covers real crossings.
+  EXPECT_GT(
+      std::count_if(expected.begin(), expected.end(), [](double v) { return v > 0 && v < 1; }),
+      100);
 }
 
 }  // namespace
