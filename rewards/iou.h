@@ -5,10 +5,10 @@
 namespace understudy {
 
 /**
- * Area of the intersection of two validated instances (see validation.h). Exact decisions:
- * shared edges, vertices on edges and identical inputs are handled consistently, and only the
- * area sum itself is rounded (relative error about 1e-15 times the vertex count). Thread-safe;
- * reuses per-thread buffers. Algorithm and accuracy: docs/geometry.md.
+ * Area of the intersection of two validated instances (see validation.h). Every decision is
+ * exact, so shared edges, vertices on edges and identical inputs are handled consistently; only
+ * the area sum is rounded. Thread-safe; reuses per-thread buffers. Algorithm and accuracy:
+ * docs/geometry.md.
  */
 double IntersectionArea(const Instance& a, const Instance& b);
 
