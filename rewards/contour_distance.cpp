@@ -121,59 +121,169 @@ double IntegratePointDistance(double s0, double s1, double c, double w) {
   return prim(s1 - c) - prim(s0 - c);
 }
 
-// Exact integral of the distance to segment u along the straight stretch p0 -> p1.
-double IntegrateSegmentDistance(const Point& p0, const Point& p1, const Segment& u) {
-  const double h = std::hypot(p1.x - p0.x, p1.y - p0.y);
-  if (h == 0.0) return 0.0;
-  const double ex = (p1.x - p0.x) / h, ey = (p1.y - p0.y) / h;  // unit direction, sigma in [0, h]
-  const double ux = u.b.x - u.a.x, uy = u.b.y - u.a.y;
-  const double l2 = ux * ux + uy * uy;
-  auto point_part = [&](double s0, double s1, const Point& q) {
-    const double qx = q.x - p0.x, qy = q.y - p0.y;
-    return IntegratePointDistance(s0, s1, qx * ex + qy * ey, std::abs(qx * ey - qy * ex));
-  };
-  if (l2 == 0.0) return point_part(0.0, h, u.a);
-  // Projection parameter onto u: tau(sigma) = tau0 + tau1 sigma.
-  const double tau0 = ((p0.x - u.a.x) * ux + (p0.y - u.a.y) * uy) / l2;
-  const double tau1 = (ex * ux + ey * uy) / l2;
-  // Signed distance to u's line: nu0 + nu1 sigma.
+// The squared distance from s(t) = a + t d (t in [0, 1]) to one segment, as a function of t: up
+// to three quadratic regimes, split where the projection onto the segment leaves it. Coordinates
+// are relative to a, so the numbers stay small.
+struct Regime {
+  bool point;     // distance to an end point (qx, qy), else to the segment's line
+  double qx, qy;  // the end point, relative to a
+  double n0, n1;  // the signed distance to the line: n0 + n1 t
+};
+
+struct SquaredDistance {
+  std::size_t segment;  // index in the target SegmentIndex
+  double b0, b1;        // regime r[0] for t < b0, r[1] for b0 <= t < b1, r[2] from b1
+  Regime r[3];
+  double floor = 0.0;  // least squared distance over t in [0, 1]
+  const Regime& At(double t) const { return t < b0 ? r[0] : (t < b1 ? r[1] : r[2]); }
+};
+
+struct Quadratic {
+  double a2, a1, a0;
+  double operator()(double t) const { return (a2 * t + a1) * t + a0; }
+};
+
+Regime PointRegime(double qx, double qy) { return {true, qx, qy, 0.0, 0.0}; }
+
+SquaredDistance MakeSquaredDistance(const Point& a, double dx, double dy, const Segment& k,
+                                    std::size_t index) {
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  SquaredDistance out{index, kNever, kNever, {}};
+  const double cx = k.a.x - a.x, cy = k.a.y - a.y, ex = k.b.x - a.x, ey = k.b.y - a.y;
+  const double ux = ex - cx, uy = ey - cy, l2 = ux * ux + uy * uy;
+  const Regime start = PointRegime(cx, cy), end = PointRegime(ex, ey);
+  if (l2 == 0.0) {
+    out.r[0] = out.r[1] = out.r[2] = start;
+    return out;
+  }
   const double l = std::sqrt(l2);
-  const double nu0 = ((p0.x - u.a.x) * uy - (p0.y - u.a.y) * ux) / l;
-  const double nu1 = (ex * uy - ey * ux) / l;
-  double cuts[4] = {0.0, h, 0.0, 0.0};
+  const Regime line{false, 0.0, 0.0, (cy * ux - cx * uy) / l, (dx * uy - dy * ux) / l};
+  // Projection parameter onto k: alpha + beta t.
+  const double alpha = -(cx * ux + cy * uy) / l2, beta = (dx * ux + dy * uy) / l2;
+  if (beta > 0.0) {
+    out.b0 = -alpha / beta;
+    out.b1 = (1.0 - alpha) / beta;
+    out.r[0] = start;
+    out.r[1] = line;
+    out.r[2] = end;
+  } else if (beta < 0.0) {
+    out.b0 = (1.0 - alpha) / beta;
+    out.b1 = -alpha / beta;
+    out.r[0] = end;
+    out.r[1] = line;
+    out.r[2] = start;
+  } else {
+    out.r[0] = out.r[1] = out.r[2] = alpha < 0.0 ? start : (alpha > 1.0 ? end : line);
+  }
+  return out;
+}
+
+Quadratic QuadraticOf(const Regime& r, double dx, double dy) {
+  if (r.point) {
+    return {dx * dx + dy * dy, -2.0 * (dx * r.qx + dy * r.qy), r.qx * r.qx + r.qy * r.qy};
+  }
+  return {r.n1 * r.n1, 2.0 * r.n0 * r.n1, r.n0 * r.n0};
+}
+
+double SquaredAt(const SquaredDistance& g, double dx, double dy, double t) {
+  const Regime& r = g.At(t);
+  if (r.point) {
+    const double x = t * dx - r.qx, y = t * dy - r.qy;
+    return x * x + y * y;
+  }
+  const double v = r.n0 + r.n1 * t;
+  return v * v;
+}
+
+// The first t in [lo, hi] where g_k^2 < g_j^2 - slack, or +inf if there is none. On each stretch
+// where both keep their regime the difference is one quadratic, solved in closed form.
+double FirstCrossing(const SquaredDistance& j, const SquaredDistance& k, double dx, double dy,
+                     double lo, double hi, double slack) {
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  double cuts[6] = {lo, hi, 0, 0, 0, 0};
   int n = 2;
-  if (tau1 != 0.0) {
-    for (double target : {0.0, 1.0}) {
-      const double s = (target - tau0) / tau1;
-      if (s > 0.0 && s < h) cuts[n++] = s;
+  for (double b : {j.b0, j.b1, k.b0, k.b1}) {
+    if (b > lo && b < hi) cuts[n++] = b;
+  }
+  std::sort(cuts, cuts + n);
+  for (int c = 0; c + 1 < n; ++c) {
+    const double u0 = cuts[c], u1 = cuts[c + 1];
+    const double mid = 0.5 * (u0 + u1);
+    const Quadratic qk = QuadraticOf(k.At(mid), dx, dy), qj = QuadraticOf(j.At(mid), dx, dy);
+    const Quadratic q{qk.a2 - qj.a2, qk.a1 - qj.a1, qk.a0 - qj.a0 + slack};  // < 0: k is lower
+    if (q(u0) < 0.0) return u0;
+    double root = kNone;
+    if (q.a2 == 0.0) {
+      if (q.a1 < 0.0) root = -q.a0 / q.a1;
+    } else {
+      const double disc = q.a1 * q.a1 - 4.0 * q.a2 * q.a0;
+      if (disc < 0.0) continue;
+      const double sq = std::sqrt(disc);
+      const double h = -0.5 * (q.a1 + (q.a1 >= 0.0 ? sq : -sq));
+      double r1 = h / q.a2, r2 = h != 0.0 ? q.a0 / h : r1;
+      if (r1 > r2) std::swap(r1, r2);
+      // Convex: negative between the roots, so it turns negative at r1 if u0 precedes it.
+      // Concave: negative outside them; q(u0) >= 0 puts u0 between, so it turns at r2.
+      root = q.a2 > 0.0 ? (r1 >= u0 ? r1 : kNone) : r2;
     }
+    if (root >= u0 && root <= u1) return root;
+  }
+  return kNone;
+}
+
+// The candidate nearest just after t: the least squared distance at t (ties within `slack`), then
+// the least slope, then the least curvature, then the lowest segment index. Choosing by the
+// right-hand behaviour matters where segments tie at t, e.g. two edges meeting at a vertex.
+std::size_t NearestJustAfter(const std::vector<SquaredDistance>& near, double dx, double dy,
+                             double t, double slack) {
+  double least = std::numeric_limits<double>::infinity();
+  for (const SquaredDistance& g : near) least = std::min(least, SquaredAt(g, dx, dy, t));
+  std::size_t best = near.size();
+  double best_slope = 0.0, best_curve = 0.0;
+  for (std::size_t c = 0; c < near.size(); ++c) {
+    if (SquaredAt(near[c], dx, dy, t) > least + slack) continue;
+    const Quadratic q = QuadraticOf(near[c].At(t), dx, dy);
+    const double slope = 2.0 * q.a2 * t + q.a1, curve = q.a2;
+    if (best == near.size() || slope < best_slope - slack ||
+        (slope <= best_slope + slack && curve < best_curve - slack)) {
+      best = c;
+      best_slope = slope;
+      best_curve = curve;
+    }
+  }
+  return best;
+}
+
+// Exact integral over t in [u0, u1] of the distance sqrt(g^2(t)), times the edge length `len`
+// (so it is an integral over arc length).
+double IntegrateEnvelopePiece(const SquaredDistance& g, double dx, double dy, double len, double u0,
+                              double u1) {
+  double cuts[4] = {u0, u1, 0, 0};
+  int n = 2;
+  for (double b : {g.b0, g.b1}) {
+    if (b > u0 && b < u1) cuts[n++] = b;
   }
   std::sort(cuts, cuts + n);
   double total = 0.0;
-  for (int k = 0; k + 1 < n; ++k) {
-    const double s0 = cuts[k], s1 = cuts[k + 1];
-    if (s1 <= s0) continue;
-    const double tau_mid = tau0 + tau1 * 0.5 * (s0 + s1);
-    if (tau_mid < 0.0) {
-      total += point_part(s0, s1, u.a);
-    } else if (tau_mid > 1.0) {
-      total += point_part(s0, s1, u.b);
+  for (int c = 0; c + 1 < n; ++c) {
+    const double v0 = cuts[c], v1 = cuts[c + 1];
+    const Regime& r = g.At(0.5 * (v0 + v1));
+    if (r.point) {
+      // Arc length sigma = t len; the distance is sqrt((sigma - along)^2 + across^2).
+      const double along = (dx * r.qx + dy * r.qy) / len;
+      const double across = std::abs(dx * r.qy - dy * r.qx) / len;
+      total += IntegratePointDistance(v0 * len, v1 * len, along, across);
     } else {
-      // |nu0 + nu1 sigma| is linear on each side of its root.
-      double pieces[3] = {s0, s1, s1};
-      int m = 2;
-      if (nu1 != 0.0) {
-        const double root = -nu0 / nu1;
-        if (root > s0 && root < s1) {
-          pieces[1] = root;
-          pieces[2] = s1;
-          m = 3;
+      // |n0 + n1 t| is linear on each side of its root.
+      double w0 = v0, w1 = v1;
+      if (r.n1 != 0.0) {
+        const double root = -r.n0 / r.n1;
+        if (root > v0 && root < v1) {
+          total += 0.5 * std::abs(r.n0 + r.n1 * v0) * (root - v0) * len;
+          w0 = root;
         }
       }
-      for (int i = 0; i + 1 < m; ++i) {
-        const double mid = 0.5 * (pieces[i] + pieces[i + 1]);
-        total += std::abs(nu0 + nu1 * mid) * (pieces[i + 1] - pieces[i]);
-      }
+      total += std::abs(r.n0 + r.n1 * 0.5 * (w0 + w1)) * (w1 - w0) * len;
     }
   }
   return total;
@@ -187,8 +297,6 @@ double DistanceAt(const SegmentIndex& to, std::size_t j, const Point& p) {
 
 void ContourDistanceOptions::Validate() const {
   CheckPositive(tolerance, "ContourDistanceOptions.tolerance");
-  CheckPositive(spacing, "ContourDistanceOptions.spacing");
-  CheckPositive(hausdorff_epsilon, "ContourDistanceOptions.hausdorff_epsilon");
 }
 
 double CoveredLength(const SegmentIndex& from, const SegmentIndex& to, double tolerance) {
@@ -275,60 +383,83 @@ DirectedHausdorff DirectedHausdorffDistance(const SegmentIndex& from, const Segm
   return best;
 }
 
-DistanceIntegral IntegrateDistance(const SegmentIndex& from, const SegmentIndex& to,
-                                   double spacing) {
-  CheckPositive(spacing, "IntegrateDistance: spacing");
-  if (to.empty()) throw std::invalid_argument("IntegrateDistance: empty target");
-  DistanceIntegral out;
-  std::vector<Piece> stack;
+DirectedDistance DirectedContourDistance(const SegmentIndex& from, const SegmentIndex& to) {
+  if (to.empty()) throw std::invalid_argument("DirectedContourDistance: empty target");
+  DirectedDistance out;
+  std::vector<SquaredDistance> near;
   std::size_t hint = static_cast<std::size_t>(-1);
+  NearestPoint previous_end;
   for (std::size_t i = 0; i < from.size(); ++i) {
     const Segment& s = from.segment(i);
     const double len = Length(s);
-    const NearestPoint n0 = to.Nearest(PointOnSegment(s, 0.0), hint);
-    const NearestPoint n1 = to.Nearest(PointOnSegment(s, 1.0), n0.segment);
+    const double dx = s.b.x - s.a.x, dy = s.b.y - s.a.y;
+    // A ring's edges chain end to start, so each end's query serves the next edge's start.
+    const NearestPoint n0 =
+        (i > 0 && from.segment(i - 1).b == s.a) ? previous_end : to.Nearest(s.a, hint);
+    const NearestPoint n1 = to.Nearest(s.b, n0.segment);
+    previous_end = n1;
     hint = n1.segment;
-    stack.clear();
-    stack.push_back({0.0, 1.0, n0.distance, n1.distance, n0.segment, n1.segment});
-    while (!stack.empty()) {
-      const Piece p = stack.back();
-      stack.pop_back();
-      const Point a = PointOnSegment(s, p.t0), b = PointOnSegment(s, p.t1);
-      const double h = (p.t1 - p.t0) * len;
-      // If one segment j is nearest at both ends and every other segment stays at least
-      // max(d_j) away from the whole stretch, the distance equals d_j throughout (d_j is convex
-      // along the stretch, so its maximum is at an end), and d_j integrates in closed form.
-      std::size_t certified = static_cast<std::size_t>(-1);
-      for (std::size_t j : {p.j0, p.j1}) {
-        const double da = DistanceAt(to, j, a), db = DistanceAt(to, j, b);
-        if (da > p.f0 || db > p.f1) continue;
-        const double reach = std::max(da, db);
-        const Segment stretch{a, b};
-        bool dominated = true;
-        to.ForEachInBox(Expanded(a, b, reach), [&](std::size_t k) {
-          if (dominated && k != j && DistanceBetweenSegments(stretch, to.segment(k)) < reach) {
-            dominated = false;
-          }
-        });
-        if (dominated) {
-          certified = j;
-          break;
+    if (n0.distance > out.max) out = {out.integral, n0.distance, s.a, out.error};
+    if (n1.distance > out.max) out = {out.integral, n1.distance, s.b, out.error};
+    if (len == 0.0) continue;
+    // Only segments within an upper bound of the distance along the edge can be nearest on it:
+    // the distance is 1-Lipschitz, and below each end's nearest segment, convex along the edge.
+    // The margin keeps rounding from dropping a segment exactly at that bound.
+    const double reach = std::min({0.5 * (n0.distance + n1.distance + len),
+                                   std::max(n0.distance, DistanceAt(to, n0.segment, s.b)),
+                                   std::max(DistanceAt(to, n1.segment, s.a), n1.distance)}) *
+                             (1.0 + 1e-9) +
+                         1e-12;
+    near.clear();
+    to.ForEachInBox(Expanded(s.a, s.b, reach), [&](std::size_t k) {
+      const double floor = DistanceBetweenSegments(s, to.segment(k));
+      if (floor <= reach) {
+        near.push_back(MakeSquaredDistance(s.a, dx, dy, to.segment(k), k));
+        near.back().floor = floor * floor;
+      }
+    });
+    std::sort(near.begin(), near.end(), [](const SquaredDistance& x, const SquaredDistance& y) {
+      return x.segment < y.segment;
+    });
+    // Sweep the lower envelope of the candidates' distances along the edge: from the current
+    // nearest segment, jump to the first place where another one dips below it. Ties within
+    // `slack` (1e-14 of the local scale, squared) keep the current one, which moves the integral
+    // by at most sqrt(slack) per unit length (1e-7 of the local scale): the reported error.
+    const double scale = reach + len;
+    const double slack = 1e-14 * scale * scale;
+    std::size_t current = NearestJustAfter(near, dx, dy, 0.0, slack);
+    double t = 0.0;
+    std::size_t steps = 0;
+    const std::size_t max_steps = 4 * near.size() + 16;
+    while (t < 1.0) {
+      double next_t = 1.0;
+      std::size_t next = current;
+      // The current distance is convex along the edge, so it stays below its larger end value:
+      // a segment that never comes closer than that cannot dip below it.
+      const double ceiling =
+          std::max(SquaredAt(near[current], dx, dy, t), SquaredAt(near[current], dx, dy, 1.0));
+      for (std::size_t c = 0; c < near.size(); ++c) {
+        if (c == current || near[c].floor >= ceiling) continue;
+        const double r = FirstCrossing(near[current], near[c], dx, dy, t, next_t, slack);
+        if (r < next_t) {
+          next_t = r;
+          next = c;
         }
       }
-      if (certified != static_cast<std::size_t>(-1)) {
-        out.value += IntegrateSegmentDistance(a, b, to.segment(certified));
-        continue;
-      }
-      if (h <= spacing) {
-        // A 1-Lipschitz function deviates from its chord's integral by at most h^2 / 4.
-        out.value += 0.5 * h * (p.f0 + p.f1);
+      if (++steps > max_steps) {
+        // Never seen; should rounding ever cycle, bound the rest by the Lipschitz property.
+        const double h = (1.0 - t) * len;
+        const double f0 = std::sqrt(SquaredAt(near[current], dx, dy, t));
+        out.integral += 0.5 * h * (f0 + n1.distance);
         out.error += 0.25 * h * h;
-        continue;
+        break;
       }
-      const double tm = 0.5 * (p.t0 + p.t1);
-      const NearestPoint nm = to.Nearest(PointOnSegment(s, tm), p.j0);
-      stack.push_back({tm, p.t1, nm.distance, p.f1, nm.segment, p.j1});
-      stack.push_back({p.t0, tm, p.f0, nm.distance, p.j0, nm.segment});
+      out.integral += IntegrateEnvelopePiece(near[current], dx, dy, len, t, next_t);
+      out.error += std::sqrt(slack) * (next_t - t) * len;
+      const double f_end = std::sqrt(SquaredAt(near[current], dx, dy, next_t));
+      if (f_end > out.max) out = {out.integral, f_end, PointOnSegment(s, next_t), out.error};
+      t = next_t;
+      if (next != current) current = NearestJustAfter(near, dx, dy, t, slack);
     }
   }
   return out;
@@ -356,28 +487,21 @@ BoundaryF BoundaryFromIndexes(const SegmentIndex& a, const SegmentIndex& b, doub
   return out;
 }
 
-double SymmetricMean(const SegmentIndex& a, const SegmentIndex& b, double spacing, double* error) {
-  if (a.empty() && b.empty()) {
-    if (error != nullptr) *error = 0.0;
-    return 0.0;
-  }
-  if (a.empty() || b.empty()) {
-    if (error != nullptr) *error = 0.0;
-    return kInf;
-  }
-  const DistanceIntegral ab = IntegrateDistance(a, b, spacing);
-  const DistanceIntegral ba = IntegrateDistance(b, a, spacing);
-  const double total = a.TotalLength() + b.TotalLength();
-  if (error != nullptr) *error = (ab.error + ba.error) / total;
-  return (ab.value + ba.value) / total;
+double SymmetricMean(const DirectedDistance& ab, const DirectedDistance& ba, double length,
+                     double* error) {
+  if (error != nullptr) *error = (ab.error + ba.error) / length;
+  return (ab.integral + ba.integral) / length;
 }
 
 }  // namespace
 
-double MeanContourDistance(const Instance& a, const Instance& b, double spacing, double* error) {
-  CheckPositive(spacing, "MeanContourDistance: spacing");
+double MeanContourDistance(const Instance& a, const Instance& b, double* error) {
   const SegmentIndex ia(a), ib(b);
-  return SymmetricMean(ia, ib, spacing, error);
+  if (error != nullptr) *error = 0.0;
+  if (ia.empty() && ib.empty()) return 0.0;
+  if (ia.empty() || ib.empty()) return kInf;
+  return SymmetricMean(DirectedContourDistance(ia, ib), DirectedContourDistance(ib, ia),
+                       ia.TotalLength() + ib.TotalLength(), error);
 }
 
 ContourDistances ComputeContourDistances(const Instance& proposal, const Instance& reference,
@@ -394,9 +518,10 @@ ContourDistances ComputeContourDistances(const Instance& proposal, const Instanc
     return out;
   }
   out.boundary = BoundaryFromIndexes(a, b, options.tolerance);
-  out.hausdorff = std::max(DirectedHausdorffDistance(a, b, options.hausdorff_epsilon).distance,
-                           DirectedHausdorffDistance(b, a, options.hausdorff_epsilon).distance);
-  out.mean_distance = SymmetricMean(a, b, options.spacing, &out.mean_distance_error);
+  const DirectedDistance ab = DirectedContourDistance(a, b), ba = DirectedContourDistance(b, a);
+  out.hausdorff = std::max(ab.max, ba.max);
+  out.mean_distance =
+      SymmetricMean(ab, ba, a.TotalLength() + b.TotalLength(), &out.mean_distance_error);
   return out;
 }
 

@@ -19,8 +19,6 @@ struct BoundaryF {
 /** Settings of the contour-distance metrics; Validate() throws std::invalid_argument. */
 struct ContourDistanceOptions {
   double tolerance = 2.0;  // boundary F: distance that counts as "on the boundary", > 0
-  double spacing = 0.25;   // mean distance: longest stretch integrated by the trapezoid rule, > 0
-  double hausdorff_epsilon = 1e-6;  // Hausdorff: absolute precision, > 0
   void Validate() const;
 };
 
@@ -49,13 +47,12 @@ double HausdorffDistance(const Instance& a, const Instance& b, double epsilon = 
 
 /**
  * Symmetric mean contour distance: (integral over boundary a of d(p, b) + integral over b of
- * d(q, a)) / (length a + length b). Exact on stretches where one edge is provably nearest,
- * trapezoid rule on stretches no longer than `spacing` elsewhere; if `error` is given it receives
- * a guaranteed bound on the deviation from the exact value (at most spacing / 4). 0 when both are
- * empty, +inf when exactly one is.
+ * d(q, a)) / (length a + length b), in closed form along the lower envelope of the distances to
+ * the nearby edges (see DirectedContourDistance). If `error` is given it receives a bound on the
+ * deviation from the exact value caused by the tie tolerance (about 1e-7 of the local scale). 0
+ * when both are empty, +inf when exactly one is.
  */
-double MeanContourDistance(const Instance& a, const Instance& b, double spacing = 0.25,
-                           double* error = nullptr);
+double MeanContourDistance(const Instance& a, const Instance& b, double* error = nullptr);
 
 /** Boundary F, Hausdorff and mean contour distance of a proposal against a reference. */
 ContourDistances ComputeContourDistances(const Instance& proposal, const Instance& reference,
@@ -77,14 +74,21 @@ struct DirectedHausdorff {
 DirectedHausdorff DirectedHausdorffDistance(const SegmentIndex& from, const SegmentIndex& to,
                                             double epsilon);
 
-/** Integral over `from`'s boundary of the distance to `to`, and a bound on its error. */
-struct DistanceIntegral {
-  double value = 0.0;
-  double error = 0.0;
+/** The distance from points of one boundary to another, integrated and maximised along it. */
+struct DirectedDistance {
+  double integral = 0.0;  // integral over `from`'s arc length of the distance to `to`
+  double max = 0.0;       // its supremum: the directed Hausdorff distance
+  Point argmax;           // where on `from` the supremum is attained
+  double error = 0.0;     // bound on |integral - exact| (ties resolved within a relative 1e-7)
 };
 
-/** See MeanContourDistance; `to` must not be empty. */
-DistanceIntegral IntegrateDistance(const SegmentIndex& from, const SegmentIndex& to,
-                                   double spacing);
+/**
+ * Along each edge of `from`, the distance to `to` is the lower envelope of the distances to the
+ * few edges of `to` that can be nearest there (a BVH query with a certified reach); each of
+ * those is piecewise quadratic when squared, so the envelope's switch points are roots of
+ * quadratics, and each envelope piece integrates in closed form and peaks at an end (distance to
+ * a segment is convex along a line). `to` must not be empty.
+ */
+DirectedDistance DirectedContourDistance(const SegmentIndex& from, const SegmentIndex& to);
 
 }  // namespace understudy

@@ -18,7 +18,6 @@ void PairMetricsOptions::Validate() const {
   };
   check(tolerance, "tolerance");
   check(pixels_per_unit, "pixels_per_unit");
-  check(spacing, "spacing");
 }
 
 PairMetrics ComputePairMetrics(const Instance& proposal, const Instance& human,
@@ -30,7 +29,6 @@ PairMetrics ComputePairMetrics(const Instance& proposal, const Instance& human,
   m.raster_iou_error_bound = RasterIouErrorBound(proposal, human, options.pixels_per_unit);
   ContourDistanceOptions contour;
   contour.tolerance = options.tolerance;
-  contour.spacing = options.spacing;
   const ContourDistances d = ComputeContourDistances(proposal, human, contour);
   m.boundary = d.boundary;
   m.hausdorff = d.hausdorff;

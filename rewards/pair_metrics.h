@@ -12,7 +12,6 @@ namespace understudy {
 struct PairMetricsOptions {
   double tolerance = 2.0;        // boundary F and clicks-to-fix, image units (> 0)
   double pixels_per_unit = 1.0;  // lattice of the raster IoU (> 0)
-  double spacing = 0.25;         // mean contour distance quadrature (> 0), see contour_distance.h
   void Validate() const;
 };
 
