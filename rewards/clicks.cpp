@@ -9,73 +9,184 @@
 
 #include "rewards/iou.h"
 #include "rewards/matching.h"
+#include "rewards/ring_nesting.h"
 #include "rewards/segment_index.h"
 
 namespace understudy {
 namespace {
 
 // The kept proposal vertices, in proposal order from a rotation start, with their snapped
-// positions along the human ring measured from the first one's (w, non-decreasing, in [0, L)).
+// positions along the human ring relative to the start's (w, in [-slack, L - slack)).
 struct KeptVertices {
   std::vector<std::size_t> index;
   std::vector<double> w;
 };
 
-// Longest subsequence of the proposal's vertices (read cyclically) whose positions along the
-// human ring are non-decreasing, i.e. go round at most once without turning back.
-KeptVertices LongestCyclicRun(const std::vector<double>& s, double perimeter) {
+// Maximum over index ranges with range increments (a lazy segment tree); ties go to the lowest
+// payload so results are deterministic.
+class MaxTree {
+ public:
+  static constexpr long kInactive = -(1L << 40);
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  void Reset(std::size_t n) {
+    n_ = n;
+    value_.assign(4 * n, kInactive);
+    arg_.assign(4 * n, kNone);
+    lazy_.assign(4 * n, 0);
+  }
+  void Add(std::size_t lo, std::size_t hi, long delta) { Add(1, 0, n_, lo, hi, delta); }
+  void Set(std::size_t pos, long value, std::size_t arg) { Set(1, 0, n_, pos, value, arg); }
+  std::pair<long, std::size_t> Max(std::size_t lo, std::size_t hi) { return Max(1, 0, n_, lo, hi); }
+
+ private:
+  static bool Better(long v, std::size_t a, long w, std::size_t b) {
+    return v > w || (v == w && a < b);
+  }
+  void Pull(std::size_t node) {
+    const std::size_t l = 2 * node, r = l + 1;
+    const bool left = Better(value_[l], arg_[l], value_[r], arg_[r]);
+    value_[node] = (left ? value_[l] : value_[r]) + lazy_[node];
+    arg_[node] = left ? arg_[l] : arg_[r];
+  }
+  void Add(std::size_t node, std::size_t b, std::size_t e, std::size_t lo, std::size_t hi,
+           long delta) {
+    if (hi <= b || e <= lo) return;
+    if (lo <= b && e <= hi) {
+      value_[node] += delta;
+      lazy_[node] += delta;
+      return;
+    }
+    const std::size_t m = (b + e) / 2;
+    Add(2 * node, b, m, lo, hi, delta);
+    Add(2 * node + 1, m, e, lo, hi, delta);
+    Pull(node);
+  }
+  // Sets a leaf so that its value, including the increments pending above it, is `value`.
+  void Set(std::size_t node, std::size_t b, std::size_t e, std::size_t pos, long value,
+           std::size_t arg) {
+    if (e - b == 1) {
+      value_[node] = value;
+      lazy_[node] = 0;
+      arg_[node] = arg;
+      return;
+    }
+    const std::size_t m = (b + e) / 2;
+    if (pos < m) {
+      Set(2 * node, b, m, pos, value - lazy_[node], arg);
+    } else {
+      Set(2 * node + 1, m, e, pos, value - lazy_[node], arg);
+    }
+    Pull(node);
+  }
+  std::pair<long, std::size_t> Max(std::size_t node, std::size_t b, std::size_t e, std::size_t lo,
+                                   std::size_t hi) {
+    if (hi <= b || e <= lo) return {kInactive, kNone};
+    if (lo <= b && e <= hi) return {value_[node], arg_[node]};
+    const std::size_t m = (b + e) / 2;
+    auto l = Max(2 * node, b, m, lo, hi), r = Max(2 * node + 1, m, e, lo, hi);
+    auto best = Better(l.first, l.second, r.first, r.second) ? l : r;
+    best.first += lazy_[node];
+    return best;
+  }
+
+  std::size_t n_ = 0;
+  std::vector<long> value_, lazy_;
+  std::vector<std::size_t> arg_;
+};
+
+// The largest set of proposal vertices (read cyclically) that goes round the human ring at most
+// once without turning back visibly: each kept vertex's snapped position may fall behind the
+// farthest position reached so far by at most `slack` (a back-step that short stays within the
+// tolerance). With slack 0 this is the longest non-decreasing subsequence; with slack > 0 it is
+// the longest "almost increasing" subsequence, found per rotation by a DP over "the vertex
+// holding the running maximum" in O(n log n) with a segment tree.
+KeptVertices LongestTolerantRun(const std::vector<double>& s, double perimeter, double slack) {
   const std::size_t n = s.size();
-  KeptVertices best;
   auto relative = [&](std::size_t r, std::size_t k) {
-    const double w = s[(r + k) % n] - s[r];
-    return w < 0.0 ? w + perimeter : w;
+    double w = s[(r + k) % n] - s[r];
+    if (w < -slack) w += perimeter;
+    if (w >= perimeter - slack) w -= perimeter;
+    return w;
   };
-  // Fast path: already cyclically sorted (at most one descent, at the wrap).
-  std::size_t descents = 0, start = 0;
+  KeptVertices best;
+  // Fast path: start after the largest drop and check that nothing falls back too far.
+  std::size_t start = 0;
+  double drop = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (s[(i + 1) % n] < s[i]) {
-      ++descents;
+    if (s[i] - s[(i + 1) % n] > drop) {
+      drop = s[i] - s[(i + 1) % n];
       start = (i + 1) % n;
     }
   }
-  if (descents <= 1) {
+  bool valid = true;
+  double reached = -perimeter;
+  for (std::size_t k = 0; k < n && valid; ++k) {
+    const double w = relative(start, k);
+    valid = w >= reached - slack;
+    reached = std::max(reached, w);
+  }
+  if (valid) {
     for (std::size_t k = 0; k < n; ++k) {
       best.index.push_back((start + k) % n);
       best.w.push_back(relative(start, k));
     }
     return best;
   }
-  // Otherwise try every rotation: O(n^2 log n), patience sorting with upper_bound for
-  // non-decreasing runs; the first rotation reaching the longest run wins (deterministic).
-  std::vector<double> w(n), tail_value;
-  std::vector<std::size_t> tail_at, parent(n);
+  // Otherwise every rotation: f[j] = 1 + max over earlier i with w_i <= w_j of (f[i] + the
+  // number of vertices between i and j within [w_i - slack, w_i]), which those vertices never
+  // change the maximum and so are always worth keeping. The first best rotation wins.
+  std::vector<double> w(n), sorted(n);
+  std::vector<std::size_t> order(n), rank(n), parent(n);
+  MaxTree tree;
+  long best_total = 0;
   for (std::size_t r = 0; r < n; ++r) {
-    for (std::size_t k = 0; k < n; ++k) w[k] = relative(r, k);
-    tail_value.clear();
-    tail_at.clear();
     for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t pos = static_cast<std::size_t>(
-          std::upper_bound(tail_value.begin(), tail_value.end(), w[k]) - tail_value.begin());
-      parent[k] = pos > 0 ? tail_at[pos - 1] : n;
-      if (pos == tail_value.size()) {
-        tail_value.push_back(w[k]);
-        tail_at.push_back(k);
-      } else {
-        tail_value[pos] = w[k];
-        tail_at[pos] = k;
+      w[k] = relative(r, k);
+      order[k] = k;
+    }
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return w[a] < w[b] || (w[a] == w[b] && a < b); });
+    for (std::size_t i = 0; i < n; ++i) {
+      sorted[i] = w[order[i]];
+      rank[order[i]] = i;
+    }
+    tree.Reset(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto at_most = static_cast<std::size_t>(
+          std::upper_bound(sorted.begin(), sorted.end(), w[k]) - sorted.begin());
+      const auto [value, from] = tree.Max(0, at_most);
+      const bool chained = from != MaxTree::kNone && value > MaxTree::kInactive / 2;
+      parent[k] = chained ? from : MaxTree::kNone;
+      const long f = chained ? value + 1 : 1;
+      const auto lo = static_cast<std::size_t>(
+          std::lower_bound(sorted.begin(), sorted.end(), w[k]) - sorted.begin());
+      const auto hi = static_cast<std::size_t>(
+          std::upper_bound(sorted.begin(), sorted.end(), w[k] + slack) - sorted.begin());
+      tree.Add(lo, hi, 1);
+      tree.Set(rank[k], f, k);
+    }
+    const auto [total, last] = tree.Max(0, n);
+    if (total <= best_total) continue;
+    best_total = total;
+    // Rebuild: the chain of maximum holders, plus the vertices each one lets through.
+    std::vector<std::size_t> holders;
+    for (std::size_t k = last; k != MaxTree::kNone; k = parent[k]) holders.push_back(k);
+    std::reverse(holders.begin(), holders.end());
+    best.index.clear();
+    best.w.clear();
+    for (std::size_t h = 0; h < holders.size(); ++h) {
+      const std::size_t a = holders[h];
+      const std::size_t b = h + 1 < holders.size() ? holders[h + 1] : n;
+      best.index.push_back((r + a) % n);
+      best.w.push_back(w[a]);
+      for (std::size_t k = a + 1; k < b; ++k) {
+        if (w[k] <= w[a] && w[k] >= w[a] - slack) {
+          best.index.push_back((r + k) % n);
+          best.w.push_back(w[k]);
+        }
       }
     }
-    if (tail_value.size() <= best.index.size()) continue;
-    best.index.assign(tail_value.size(), 0);
-    best.w.assign(tail_value.size(), 0.0);
-    std::size_t k = tail_at.back();
-    for (std::size_t pos = tail_value.size(); pos-- > 0; k = parent[k]) {
-      best.index[pos] = (r + k) % n;
-      best.w[pos] = w[k];
-    }
-    // Re-express w relative to the first kept vertex so the closing stretch is L - w.back().
-    const double w0 = best.w.front();
-    for (double& v : best.w) v -= w0;
   }
   return best;
 }
@@ -129,7 +240,27 @@ bool BoxesMeet(const Bounds& a, const Bounds& b) {
   return !a.empty() && !b.empty() && a.x0 <= b.x1 && b.x0 <= a.x1 && a.y0 <= b.y1 && b.y0 <= a.y1;
 }
 
-// Pairs a's items with b's by maximum total IoU, keeping pairs with IoU > 0.
+// True when `p` lies strictly inside the region of `ring` (not on its boundary).
+bool StrictlyInside(const Point& p, const Ring& ring) {
+  if (!PointInRing(p, ring)) return false;
+  for (std::size_t i = 0; i < ring.size(); ++i) {
+    if (DistanceToSegment(p, Segment{ring[i], ring[(i + 1) % ring.size()]}) == 0.0) return false;
+  }
+  return true;
+}
+
+// Whether two regions (positive rings) overlap with positive area. A vertex of one strictly
+// inside the other settles it in O(n); otherwise the exact intersection decides.
+bool RegionsOverlap(const Instance& a, const Instance& b) {
+  if (!BoxesMeet(BoundsOf(a), BoundsOf(b))) return false;
+  const Ring& ra = a.parts[0].outer;
+  const Ring& rb = b.parts[0].outer;
+  if (StrictlyInside(ra[0], rb) || StrictlyInside(rb[0], ra)) return true;
+  return IntersectionArea(a, b) > 0.0;
+}
+
+// Pairs a's items with b's by maximum total IoU, keeping pairs with IoU > 0. One item on each
+// side (the common case) only needs to know whether they overlap at all.
 template <typename MakeRegion, typename Item>
 std::vector<int> PairByIou(const std::vector<Item>& a, const std::vector<Item>& b,
                            MakeRegion make_region) {
@@ -138,6 +269,10 @@ std::vector<int> PairByIou(const std::vector<Item>& a, const std::vector<Item>& 
   std::vector<Instance> ra, rb;
   for (const Item& x : a) ra.push_back(make_region(x));
   for (const Item& x : b) rb.push_back(make_region(x));
+  if (a.size() == 1 && b.size() == 1) {
+    if (RegionsOverlap(ra[0], rb[0])) pair_of[0] = 0;
+    return pair_of;
+  }
   std::vector<double> iou(a.size() * b.size(), 0.0);
   for (std::size_t i = 0; i < a.size(); ++i) {
     const Bounds bi = BoundsOf(ra[i]);
@@ -205,7 +340,10 @@ RingFix FixRing(const Ring& proposal, const Ring& human, double tolerance) {
     if (s >= perimeter) s -= perimeter;
     position[i] = s;
   }
-  const KeptVertices kept = LongestCyclicRun(position, perimeter);
+  // Back-steps shorter than the tolerance are invisible at that tolerance; more than a quarter
+  // of the ring would make "behind" ambiguous.
+  const KeptVertices kept =
+      LongestTolerantRun(position, perimeter, std::min(tolerance, 0.25 * perimeter));
   clicks.deletes = n - kept.index.size();
 
   // Step 2: Polygon-RNN's loop moves the farthest vertex beyond tolerance onto the contour until
@@ -221,16 +359,24 @@ RingFix FixRing(const Ring& proposal, const Ring& human, double tolerance) {
     }
   }
 
-  // Step 3: insert human vertices where a corrected edge strays from the stretch it stands for.
+  // Step 3: insert human vertices where a corrected edge strays from the stretch of the human
+  // ring between its ends' snapped positions (backwards for a tolerated back-step; the closing
+  // edge goes forward round to the first kept vertex). Every stretch then lies within tolerance
+  // of its edge and vice versa, and the stretches cover the ring.
   std::vector<Point> inner;
   std::vector<std::size_t> inserted;
   const std::size_t kn = kept.index.size();
   for (std::size_t k = 0; k < kn; ++k) {
     const std::size_t next = (k + 1) % kn;
-    const double start = position[kept.index[k]];
-    const double length = kn == 1     ? perimeter
-                          : next == 0 ? perimeter - (kept.w[k] - kept.w[0])
-                                      : kept.w[next] - kept.w[k];
+    double from = kept.w[k], to = kept.w[next];
+    if (kn == 1) {
+      to = from + perimeter;
+    } else if (next == 0) {
+      to += perimeter;
+    }
+    const bool backwards = to < from;
+    const double start = position[kept.index[backwards ? next : k]];
+    const double length = std::abs(to - from);
     // Human vertices strictly inside (start, start + length), in order along the ring.
     inner.clear();
     const std::size_t first = static_cast<std::size_t>(
@@ -242,6 +388,7 @@ RingFix FixRing(const Ring& proposal, const Ring& human, double tolerance) {
       if (at - start >= length) break;
       inner.push_back(human[v]);
     }
+    if (backwards) std::reverse(inner.begin(), inner.end());
     inserted.clear();
     AddsForStretch(corrected[k], corrected[next], inner, tolerance, inserted);
     clicks.adds += inserted.size();

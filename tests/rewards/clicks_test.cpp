@@ -54,14 +54,70 @@ TEST(Clicks, SpikeVertexIsMovedBack) {
 }
 
 TEST(Clicks, FoldIsDeleted) {
-  // (4, 0.5) snaps to 4 along the human ring, after (6, 0) at 6: the contour would run back, so
-  // one of the two is deleted; the rest already follows the square.
+  // (4, 0.5) snaps to 4 along the human ring, after (6, 0) at 6: the contour would run back 2,
+  // more than the tolerance, so one of the two is deleted; the rest already follows the square.
   const Instance human = Valid(Square(0, 0, 10));
   const RingFix fix =
       FixRing(Valid({{0, 0}, {6, 0}, {4, 0.5}, {10, 0}, {10, 10}, {0, 10}}).parts[0].outer,
               human.parts[0].outer, 1.0);
   ExpectClicks(fix.clicks, 0, 0, 1);
   EXPECT_EQ(fix.corrected.size(), 5u);
+}
+
+TEST(Clicks, BackStepsWithinToleranceAreNotFolds) {
+  // (4.5, 0.5) snaps 1.5 behind (6, 0): a fold at tolerance 1, an invisible wiggle at 2.
+  const Ring human = Square(0, 0, 10);
+  const Ring wiggle = {{0, 0}, {6, 0}, {4.5, 0.5}, {10, 0}, {10, 10}, {0, 10}};
+  ExpectClicks(FixRing(wiggle, human, 1.0).clicks, 0, 0, 1);
+  ExpectClicks(FixRing(wiggle, human, 2.0).clicks, 0, 0, 0);
+}
+
+// Proposal vertices placed on the human square at random positions along it (so nothing moves):
+// the deletes must be the fewest that leave a cyclic run never falling more than the tolerance
+// behind the farthest position reached, found here by brute force over subsets and starts.
+TEST(Clicks, DeletesAreMinimalOnRandomVertexOrders) {
+  const Ring human = Square(0, 0, 10);
+  const double perimeter = 40.0;
+  auto on_square = [](double s) -> Point {
+    if (s < 10) return {s, 0};
+    if (s < 20) return {10, s - 10};
+    if (s < 30) return {30 - s, 10};
+    return {0, 40 - s};
+  };
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> u(0.0, perimeter);
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 2 + trial % 8;
+    const double tolerance = (trial % 3 == 0) ? 0.5 : (trial % 3 == 1 ? 2.0 : 6.0);
+    std::vector<double> s(n);
+    Ring proposal;
+    for (double& v : s) {
+      v = u(rng);
+      proposal.push_back(on_square(v));
+    }
+    std::size_t best = 0;
+    for (std::size_t mask = 1; mask < (std::size_t{1} << n); ++mask) {
+      for (std::size_t r = 0; r < n; ++r) {
+        bool ok = true;
+        double reached = -perimeter;
+        std::size_t size = 0;
+        for (std::size_t k = 0; k < n && ok; ++k) {
+          const std::size_t i = (r + k) % n;
+          if (!(mask >> i & 1)) continue;
+          double w = s[i] - s[r];
+          if (w < -tolerance) w += perimeter;
+          if (w >= perimeter - tolerance) w -= perimeter;
+          ok = w >= reached - tolerance;
+          reached = std::max(reached, w);
+          ++size;
+        }
+        if (ok) best = std::max(best, size);
+      }
+    }
+    const RingFix fix = FixRing(proposal, human, tolerance);
+    EXPECT_EQ(fix.clicks.moves, 0u) << trial;
+    EXPECT_EQ(fix.clicks.deletes, n - best) << trial << " n=" << n << " tolerance " << tolerance;
+  }
 }
 
 TEST(Clicks, CoarseBoxAroundFineCircleWorkedExample) {
@@ -80,6 +136,17 @@ TEST(Clicks, FarOffProposalCostsAtLeastADrawing) {
   const ClickCount c = ClicksToFix(far, human, 2.0);
   ExpectClicks(c, 0, 12, 9);  // no overlap: delete every proposal vertex, draw every human one
   EXPECT_GE(c.Total(), ClicksToDraw(human));
+}
+
+TEST(Clicks, CrossingPartsWithNoVertexInsideEachOtherStillPair) {
+  // A plus sign: the bars overlap, but no vertex of either lies inside the other.
+  const Instance wide = Valid(testing::Rect(0, 4, 10, 6));
+  const Instance tall = Valid(testing::Rect(4, 0, 6, 10));
+  const ClickCount c = ClicksToFix(wide, tall, 1.0);
+  EXPECT_EQ(c.deletes, 0u);
+  EXPECT_GT(c.moves, 0u);
+  // Touching along an edge only: no overlap, so no pairing.
+  ExpectClicks(ClicksToFix(Valid(Square(0, 0, 2)), Valid(Square(2, 0, 2)), 1.0), 0, 4, 4);
 }
 
 TEST(Clicks, MultiPartMissingAndSpuriousParts) {
