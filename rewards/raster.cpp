@@ -12,6 +12,16 @@ namespace {
 
 // Lattice coordinates stay far below 2^53 so that ceil() and the int64 casts are exact.
 constexpr double kMaxLatticeCoordinate = 1125899906842624.0;  // 2^50
+// Rows are walked one by one; a resolution typo should fail, not run for minutes.
+constexpr std::int64_t kMaxRows = std::int64_t{1} << 24;
+
+void CheckRows(std::int64_t begin, std::int64_t end, double ppu, const char* where) {
+  if (end - begin > kMaxRows) {
+    throw std::invalid_argument(std::string(where) + ": " + std::to_string(end - begin) +
+                                " pixel rows at pixels_per_unit " + std::to_string(ppu) +
+                                " exceed the limit of " + std::to_string(kMaxRows));
+  }
+}
 
 void CheckPixelsPerUnit(double ppu, const char* where) {
   if (!std::isfinite(ppu) || ppu <= 0.0) {
@@ -173,6 +183,7 @@ double RasterOverlap::Iou() const {
 Mask Rasterize(const Instance& instance, double pixels_per_unit) {
   CheckPixelsPerUnit(pixels_per_unit, "Rasterize");
   SpanWalker walker(instance, pixels_per_unit, "Rasterize");
+  CheckRows(walker.row_begin(), walker.row_end(), pixels_per_unit, "Rasterize");
   // First pass finds the columns actually set, so the window is tight.
   std::int64_t c_min = std::numeric_limits<std::int64_t>::max();
   std::int64_t c_max = std::numeric_limits<std::int64_t>::min();
@@ -193,6 +204,7 @@ Mask Rasterize(const Instance& instance, double pixels_per_unit) {
 
 void RasterizeInto(const Instance& instance, Mask& mask) {
   SpanWalker walker(instance, mask.pixels_per_unit(), "RasterizeInto");
+  CheckRows(walker.row_begin(), walker.row_end(), mask.pixels_per_unit(), "RasterizeInto");
   const std::int64_t r0 = std::max(walker.row_begin(), mask.origin_y());
   const std::int64_t r1 = std::min(walker.row_end(), mask.origin_y() + mask.height());
   for (std::int64_t j = walker.row_begin(); j < r1; ++j) {
@@ -214,6 +226,7 @@ RasterOverlap CountRasterOverlap(const Instance& a, const Instance& b, double pi
   RasterOverlap out;
   const std::int64_t begin = std::min(wa.row_begin(), wb.row_begin());
   const std::int64_t end = std::max(wa.row_end(), wb.row_end());
+  CheckRows(begin, end, pixels_per_unit, "RasterIou");
   for (std::int64_t j = begin; j < end; ++j) {
     const bool in_a = j >= wa.row_begin() && j < wa.row_end();
     const bool in_b = j >= wb.row_begin() && j < wb.row_end();
@@ -238,6 +251,7 @@ double RasterIou(const Instance& a, const Instance& b, double pixels_per_unit) {
 
 double RasterIou(const Instance& polygon, const Mask& mask) {
   SpanWalker walker(polygon, mask.pixels_per_unit(), "RasterIou (polygon vs mask)");
+  CheckRows(walker.row_begin(), walker.row_end(), mask.pixels_per_unit(), "RasterIou");
   RasterOverlap out;
   out.b = mask.Count();
   const std::int64_t mx0 = mask.origin_x(), mx1 = mask.origin_x() + mask.width();

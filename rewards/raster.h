@@ -26,8 +26,8 @@ struct RasterOverlap {
 // exactly "the centre lies in the region". Edges are half-open in y and spans half-open in x, so
 // two shapes that share an edge never both claim a pixel. No pixel is materialised for IoU:
 // rows are walked as sorted spans, so the cost is O(rows x crossings + edges), not O(area).
-// Every function throws std::invalid_argument for a non-finite or non-positive pixels_per_unit or
-// a lattice whose coordinates would exceed 2^50.
+// Every function throws std::invalid_argument for a non-finite or non-positive pixels_per_unit, a
+// lattice whose coordinates would exceed 2^50, or more than 2^24 pixel rows to walk.
 
 /** The instance's pixels on the lattice with `pixels_per_unit`, in the smallest window holding
  * them (an empty mask when no pixel centre is inside). */

@@ -175,6 +175,8 @@ TEST(Raster, RejectsBadResolutionsAndHugeMasks) {
   EXPECT_THROW(RasterIou(a, a, -1.0), std::invalid_argument);
   EXPECT_THROW(RasterIou(a, a, std::nan("")), std::invalid_argument);
   EXPECT_THROW(RasterIou(a, a, 1e300), std::invalid_argument);
+  EXPECT_THROW(RasterIou(a, a, 1e8), std::invalid_argument);  // 2e8 rows
+  EXPECT_NO_THROW(RasterIou(a, a, 1e6));                      // 2e6 rows
   EXPECT_THROW(Mask(0, 0, 1 << 20, 1 << 20), std::invalid_argument);
   EXPECT_THROW(Mask(0, 0, -1, 3), std::invalid_argument);
 }
