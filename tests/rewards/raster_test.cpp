@@ -134,8 +134,8 @@ TEST(Raster, RotatedSquareAreaWithinBound) {
   for (double ppu : {1.0, 3.0, 10.0}) {
     const Mask m = Rasterize(d, ppu);
     const double h = 1.0 / ppu;
-    // Area error <= h * L1 perimeter + 3 h^2 per edge (see RasterIouErrorBound).
-    EXPECT_NEAR(m.Area(), 800.0, h * 160.0 + 12.0 * h * h) << ppu;
+    // Area error <= h / 2 * L1 perimeter + 1.5 h^2 per edge (see RasterIouErrorBound).
+    EXPECT_NEAR(m.Area(), 800.0, 0.5 * h * 160.0 + 6.0 * h * h) << ppu;
   }
 }
 
