@@ -5,6 +5,7 @@
 // jittered by up to 1.5 px) as a learner's proposal.
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -115,6 +116,8 @@ BENCHMARK(BM_Hungarian)->Arg(32)->Arg(256);
 // same vertex count.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colour only on a terminal, so redirected output stays plain text.
+  RatioReporter() : ConsoleReporter(isatty(1) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
