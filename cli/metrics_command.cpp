@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "rewards/pair_metrics.h"
 #include "rewards/ring_nesting.h"
+#include "rewards/segment_index.h"
 #include "rewards/validation.h"
 
 namespace understudy::cli {
@@ -68,11 +69,24 @@ Instance ParseRings(const nlohmann::json& j, const std::string& field,
       rings.push_back(ParseRing(j[r], field + " ring " + std::to_string(r)));
     }
   }
+  Instance instance;
   try {
-    return Validate(InstanceFromRings(std::move(rings)), options);
+    instance = Validate(InstanceFromRings(std::move(rings)), options);
   } catch (const GeometryError& e) {
     throw BadLine(field + ": " + e.what());
   }
+  // The metrics assume simple, disjoint rings; say so rather than print meaningless numbers for
+  // a ring that validation passed through without repairing.
+  const SegmentIndex index(instance);
+  if (const auto conflict = FindEdgeConflict(index)) {
+    auto where = [&](std::size_t segment) {
+      return "ring " + std::to_string(index.RingOf(segment)) + " edge " +
+             std::to_string(index.EdgeInRing(segment));
+    };
+    throw BadLine(field + ": " + where(conflict->first) + " and " + where(conflict->second) +
+                  " cross or touch; rings must be simple and disjoint");
+  }
+  return instance;
 }
 
 // Output keeps the order written here ("line" first), for people reading it.

@@ -63,6 +63,8 @@ SegmentIndex::SegmentIndex(const Ring& ring) {
 
 void SegmentIndex::Clear() {
   segments_.clear();
+  ring_of_.clear();
+  ring_first_.clear();
   order_.clear();
   nodes_.clear();
   total_length_ = 0.0;
@@ -71,9 +73,12 @@ void SegmentIndex::Clear() {
 void SegmentIndex::AddRing(const Ring& ring) {
   const std::size_t n = ring.size();
   if (n < 2) return;
+  const std::size_t ring_index = ring_first_.size();
+  ring_first_.push_back(segments_.size());
   for (std::size_t i = 0; i < n; ++i) {
     const Segment s{ring[i], ring[i + 1 == n ? 0 : i + 1]};
     segments_.push_back(s);
+    ring_of_.push_back(ring_index);
     total_length_ += std::hypot(s.b.x - s.a.x, s.b.y - s.a.y);
   }
 }
@@ -132,6 +137,42 @@ std::uint32_t SegmentIndex::BuildNode(std::uint32_t begin, std::uint32_t end, in
   nodes_[index].first = right;
   nodes_[index].count = 0;
   return index;
+}
+
+std::size_t SegmentIndex::NextInRing(std::size_t i) const {
+  const std::size_t r = ring_of_[i];
+  const std::size_t end = r + 1 < ring_first_.size() ? ring_first_[r + 1] : segments_.size();
+  return i + 1 < end ? i + 1 : ring_first_[r];
+}
+
+std::optional<EdgeConflict> FindEdgeConflict(const SegmentIndex& index) {
+  std::optional<EdgeConflict> found;
+  for (std::size_t i = 0; i < index.size() && !found; ++i) {
+    const Segment& s = index.segment(i);
+    Bounds box;
+    box.x0 = std::min(s.a.x, s.b.x);
+    box.x1 = std::max(s.a.x, s.b.x);
+    box.y0 = std::min(s.a.y, s.b.y);
+    box.y1 = std::max(s.a.y, s.b.y);
+    std::size_t best = index.size();
+    index.ForEachInBox(box, [&](std::size_t j) {
+      if (j <= i || j >= best || !SegmentsMeet(s, index.segment(j))) return;
+      const Segment& u = index.segment(j);
+      // Consecutive edges share a vertex and meet nowhere else unless the second doubles back
+      // along the first.
+      const bool i_then_j = index.NextInRing(i) == j;
+      if (i_then_j || index.NextInRing(j) == i) {
+        const Segment& first = i_then_j ? s : u;
+        const Segment& second = i_then_j ? u : s;
+        const double ax = first.b.x - first.a.x, ay = first.b.y - first.a.y;
+        const double bx = second.b.x - second.a.x, by = second.b.y - second.a.y;
+        if (!(Cross(ax, ay, bx, by) == 0.0 && ax * bx + ay * by < 0.0)) return;
+      }
+      best = j;
+    });
+    if (best < index.size()) found = EdgeConflict{i, best};
+  }
+  return found;
 }
 
 NearestPoint SegmentIndex::Nearest(const Point& p, std::size_t hint) const {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "rewards/polygon.h"
@@ -78,6 +79,11 @@ class SegmentIndex {
   void Finish();
 
   std::size_t size() const { return segments_.size(); }
+  /** Which ring (in the order added) segment i belongs to, and its edge number there. */
+  std::size_t RingOf(std::size_t i) const { return ring_of_[i]; }
+  std::size_t EdgeInRing(std::size_t i) const { return i - ring_first_[ring_of_[i]]; }
+  /** The segment after i in its ring (the closing edge is followed by the first). */
+  std::size_t NextInRing(std::size_t i) const;
   bool empty() const { return segments_.empty(); }
   const Segment& segment(std::size_t i) const { return segments_[i]; }
   /** Sum of the segment lengths. */
@@ -105,10 +111,24 @@ class SegmentIndex {
   std::uint32_t BuildNode(std::uint32_t begin, std::uint32_t end, int depth);
 
   std::vector<Segment> segments_;
-  std::vector<std::uint32_t> order_;  // segment indices, grouped by leaf
+  std::vector<std::size_t> ring_of_;     // ring of each segment
+  std::vector<std::size_t> ring_first_;  // first segment of each ring
+  std::vector<std::uint32_t> order_;     // segment indices, grouped by leaf
   std::vector<Node> nodes_;
   double total_length_ = 0.0;
 };
+
+/** Two edges that cross, overlap or touch other than where consecutive edges of a ring meet. */
+struct EdgeConflict {
+  std::size_t first = 0;  // segment indices, first < second
+  std::size_t second = 0;
+};
+
+/**
+ * The first conflict (lowest first, then second) among the indexed rings, or none when every
+ * ring is simple and the rings are pairwise disjoint, as the metrics assume. O(n log n) typical.
+ */
+std::optional<EdgeConflict> FindEdgeConflict(const SegmentIndex& index);
 
 template <typename Visit>
 void SegmentIndex::ForEachInBox(const Bounds& box, Visit&& visit) const {

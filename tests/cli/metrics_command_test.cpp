@@ -87,10 +87,12 @@ TEST(MetricsCommand, ScoresGoodLinesAndReportsBadOnesWithoutStopping) {
         "\n";
   in += R"({"a": [[0,0],[1e12,0],[1,1]], "b": [[0,0],[1,0],[1,1]]})"
         "\n";
+  // 13: a bow tie (self-intersecting, non-zero area) as the reference.
+  in += std::string(R"({"a": )") + kSquare8 + R"(, "b": [[0,0],[8,8],[8,0],[0,6]]})" + "\n";
 
   const CliRun run = RunMetrics(in);
   EXPECT_EQ(run.exit_code, 3);  // kBadInput
-  ASSERT_EQ(run.lines.size(), 12u);
+  ASSERT_EQ(run.lines.size(), 13u);
   for (std::size_t i = 0; i < run.lines.size(); ++i) {
     EXPECT_EQ(run.lines[i].at("line").get<int>(), static_cast<int>(i + 1));
   }
@@ -125,10 +127,14 @@ TEST(MetricsCommand, ScoresGoodLinesAndReportsBadOnesWithoutStopping) {
   EXPECT_NE(run.lines[9].at("error").get<std::string>().find("tolerance"), std::string::npos);
   EXPECT_NE(run.lines[10].at("error").get<std::string>().find("a vertex 0"), std::string::npos);
   EXPECT_NE(run.lines[11].at("error").get<std::string>().find("a vertex 1"), std::string::npos);
-  for (std::size_t i : {2u, 3u, 4u, 7u, 8u, 9u, 10u, 11u}) {
+  EXPECT_NE(run.lines[12].at("error").get<std::string>().find("b: ring 0 edge 0 and ring 0 edge 2 "
+                                                              "cross"),
+            std::string::npos)
+      << run.lines[12].dump();
+  for (std::size_t i : {2u, 3u, 4u, 7u, 8u, 9u, 10u, 11u, 12u}) {
     EXPECT_FALSE(run.lines[i].contains("iou")) << i;
   }
-  EXPECT_NE(run.stderr_text.find("12 lines, 4 scored, 8 rejected"), std::string::npos)
+  EXPECT_NE(run.stderr_text.find("13 lines, 4 scored, 9 rejected"), std::string::npos)
       << run.stderr_text;
 }
 

@@ -250,6 +250,34 @@ TEST(SegmentIndex, NearestAndBoxQueriesMatchBruteForce) {
   }
 }
 
+TEST(SegmentIndex, FindsEdgeConflicts) {
+  // Simple rings, a hole inside an outer ring, a triangle: no conflict.
+  EXPECT_FALSE(FindEdgeConflict(
+                   SegmentIndex(Validate(InstanceFromRings({Square(0, 0, 10), Square(4, 4, 2)}))))
+                   .has_value());
+  EXPECT_FALSE(FindEdgeConflict(SegmentIndex(Ring{{0, 0}, {4, 0}, {0, 3}})).has_value());
+  // A bow tie: edges 0 and 2 cross.
+  const auto bow = FindEdgeConflict(SegmentIndex(Ring{{0, 0}, {4, 4}, {4, 0}, {0, 4}}));
+  ASSERT_TRUE(bow.has_value());
+  EXPECT_EQ(bow->first, 0u);
+  EXPECT_EQ(bow->second, 2u);
+  // A ring touching itself at a vertex, and a spike doubling back on itself.
+  EXPECT_TRUE(FindEdgeConflict(SegmentIndex(Ring{{0, 0}, {4, 0}, {2, 2}, {4, 4}, {0, 4}, {2, 2}}))
+                  .has_value());
+  EXPECT_TRUE(FindEdgeConflict(SegmentIndex(Ring{{0, 0}, {4, 0}, {2, 0}, {2, 3}})).has_value());
+  // Two rings that cross; ring and edge numbers locate it.
+  Instance crossing;
+  crossing.parts.push_back({Square(0, 0, 4), {}});
+  crossing.parts.push_back({Square(2, 2, 4), {}});
+  const SegmentIndex index(crossing);
+  const auto c = FindEdgeConflict(index);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(index.RingOf(c->first), 0u);
+  EXPECT_EQ(index.RingOf(c->second), 1u);
+  EXPECT_EQ(index.EdgeInRing(c->second), 0u);  // (2,2)-(6,2) crosses (4,0)-(4,4)
+  EXPECT_EQ(index.EdgeInRing(c->first), 1u);
+}
+
 TEST(SegmentIndex, DistanceBetweenSegments) {
   EXPECT_DOUBLE_EQ(DistanceBetweenSegments({{0, 0}, {2, 2}}, {{0, 2}, {2, 0}}), 0.0);  // cross
   EXPECT_DOUBLE_EQ(DistanceBetweenSegments({{0, 0}, {2, 0}}, {{2, 0}, {3, 5}}), 0.0);  // touch
