@@ -196,13 +196,16 @@ KeptVertices LongestTolerantRun(const std::vector<double>& s, double perimeter, 
 // distance to a segment is convex along each straight stretch of the ring, so the farthest point
 // is a human vertex or a stretch end, and the ends lie within tolerance of the edge. Appends the
 // positions in `inner` of the inserted vertices to `inserted`, unordered.
+struct StretchTask {
+  std::size_t lo, hi;  // inner[lo, hi) lie between the chord's ends
+  Point a, b;
+};
+
 void AddsForStretch(const Point& from, const Point& to, const std::vector<Point>& inner,
-                    double tolerance, std::vector<std::size_t>& inserted) {
-  struct Task {
-    std::size_t lo, hi;  // inner[lo, hi) lie between the chord's ends
-    Point a, b;
-  };
-  std::vector<Task> work{{0, inner.size(), from, to}};
+                    double tolerance, std::vector<std::size_t>& inserted,
+                    std::vector<StretchTask>& work) {
+  using Task = StretchTask;
+  work.assign(1, Task{0, inner.size(), from, to});
   while (!work.empty()) {
     const Task t = work.back();
     work.pop_back();
@@ -365,6 +368,7 @@ RingFix FixRing(const Ring& proposal, const Ring& human, double tolerance) {
   // of its edge and vice versa, and the stretches cover the ring.
   std::vector<Point> inner;
   std::vector<std::size_t> inserted;
+  std::vector<StretchTask> work;
   const std::size_t kn = kept.index.size();
   for (std::size_t k = 0; k < kn; ++k) {
     const std::size_t next = (k + 1) % kn;
@@ -390,7 +394,7 @@ RingFix FixRing(const Ring& proposal, const Ring& human, double tolerance) {
     }
     if (backwards) std::reverse(inner.begin(), inner.end());
     inserted.clear();
-    AddsForStretch(corrected[k], corrected[next], inner, tolerance, inserted);
+    AddsForStretch(corrected[k], corrected[next], inner, tolerance, inserted, work);
     clicks.adds += inserted.size();
     std::sort(inserted.begin(), inserted.end());
     fix.corrected.push_back(corrected[k]);
