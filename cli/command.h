@@ -22,6 +22,7 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+void RegisterMetricsCommand(CLI::App& app);  // metrics_command.cpp: score polygon pairs
 
 /** `understudy baseline`: proposers' IoU against a dataset's human polygons
  *  (cli/baseline_command.cpp). */

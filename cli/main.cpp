@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   cli::RegisterBaselineCommand(app);
+  cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
 
   try {
