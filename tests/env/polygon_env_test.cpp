@@ -126,6 +126,24 @@ TEST(PolygonEnv, ActionsAreClippedAndVerticesStayInTheCrop) {
   }
 }
 
+TEST(PolygonEnv, SelfIntersectingContoursAreScoredAfterRepair) {
+  const Fixture f;
+  EnvConfig c;
+  c.max_offset = 1.0;
+  PolygonEnv env(c);
+  env.Reset(f.scene.image, f.prompt(), f.human().shape);
+  // Mirror half the vertices left-right: the contour becomes a figure eight.
+  std::vector<float> action(c.ActionSize(), 0.0f);
+  for (int k = 1; k < c.num_vertices / 2; ++k) {
+    action[2 * k] = static_cast<float>(1.0 - 2.0 * env.NormalizedContour()[k].x);
+  }
+  const TimeStep ts = env.Step(action);
+  ASSERT_FALSE(IsSimpleRing(env.Contour()));
+  EXPECT_GE(ts.reward, 0.0);
+  EXPECT_LE(ts.reward, 1.0);
+  EXPECT_DOUBLE_EQ(ts.reward, ExactIou(Validate(MakeInstance(env.Contour())), f.human().shape));
+}
+
 TEST(PolygonEnv, CollapsedContoursScoreZero) {
   const Fixture f;
   PolygonEnv env(EnvConfig{});
