@@ -2,31 +2,59 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <numeric>
 #include <opencv2/core.hpp>
+#include <stdexcept>
+#include <string>
 
 #include "env/asset_image.h"
+#include "rewards/clicks.h"
 #include "rewards/iou.h"
 
 namespace understudy {
+namespace {
 
-double BaselineReport::MeanIou() const {
+template <typename Field>
+double Mean(const std::vector<InstanceScore>& scores, Field field) {
   if (scores.empty()) return 0.0;
   double sum = 0.0;
-  for (const InstanceScore& s : scores) sum += s.iou;
+  for (const InstanceScore& s : scores) sum += static_cast<double>(field(s));
   return sum / static_cast<double>(scores.size());
 }
 
-double BaselineReport::MedianIou() const {
+template <typename Field>
+double Median(const std::vector<InstanceScore>& scores, Field field) {
   if (scores.empty()) return 0.0;
   std::vector<double> v;
   v.reserve(scores.size());
-  for (const InstanceScore& s : scores) v.push_back(s.iou);
+  for (const InstanceScore& s : scores) v.push_back(static_cast<double>(field(s)));
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+double Iou(const InstanceScore& s) { return s.iou; }
+double Fix(const InstanceScore& s) { return static_cast<double>(s.clicks_to_fix); }
+double Draw(const InstanceScore& s) { return static_cast<double>(s.clicks_to_draw); }
+
+}  // namespace
+
+void BaselineOptions::Validate() const {
+  prompts.Validate();
+  if (!(clicks_tolerance > 0.0 && std::isfinite(clicks_tolerance))) {
+    throw std::invalid_argument("BaselineOptions.clicks_tolerance = " +
+                                std::to_string(clicks_tolerance) + " (must be finite and > 0)");
+  }
+}
+
+double BaselineReport::MeanIou() const { return Mean(scores, Iou); }
+double BaselineReport::MedianIou() const { return Median(scores, Iou); }
+double BaselineReport::MeanClicksToFix() const { return Mean(scores, Fix); }
+double BaselineReport::MedianClicksToFix() const { return Median(scores, Fix); }
+double BaselineReport::MeanClicksToDraw() const { return Mean(scores, Draw); }
+double BaselineReport::MedianClicksToDraw() const { return Median(scores, Draw); }
 
 std::size_t BaselineReport::Fallbacks() const {
   return static_cast<std::size_t>(std::count_if(
@@ -42,6 +70,7 @@ double BaselineReport::TotalSeconds() const {
 std::vector<BaselineReport> EvaluateProposers(const Dataset& dataset,
                                               const std::vector<Proposer*>& proposers,
                                               const BaselineOptions& options) {
+  options.Validate();
   const PromptSampler sampler(options.prompts);
   std::vector<BaselineReport> reports(proposers.size());
   for (std::size_t p = 0; p < proposers.size(); ++p) reports[p].proposer = proposers[p]->name();
@@ -74,6 +103,7 @@ std::vector<BaselineReport> EvaluateProposers(const Dataset& dataset,
         continue;
       }
       const std::string where = "asset '" + asset.id + "' instance " + std::to_string(i);
+      const std::size_t to_draw = ClicksToDraw(human.shape);
       Prompt prompt;
       try {
         prompt = sampler.Sample(human.shape, image.cols, image.rows, done);
@@ -88,8 +118,16 @@ std::vector<BaselineReport> EvaluateProposers(const Dataset& dataset,
           Proposal proposal = proposers[p]->Propose(image, prompt);
           const double seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          reports[p].scores.push_back(
-              {a, i, ExactIou(proposal.shape, human.shape), seconds, std::move(proposal.source)});
+          InstanceScore score;
+          score.asset = a;
+          score.instance = i;
+          score.iou = ExactIou(proposal.shape, human.shape);
+          score.clicks_to_fix =
+              ClicksToFix(proposal.shape, human.shape, options.clicks_tolerance).Total();
+          score.clicks_to_draw = to_draw;
+          score.seconds = seconds;
+          score.source = std::move(proposal.source);
+          reports[p].scores.push_back(std::move(score));
         } catch (const std::exception& e) {
           reports[p].rejected.push_back({where, e.what()});
         }

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "env/contour.h"
 #include "env/proposer_factory.h"
 #include "env/synthetic.h"
+#include "rewards/clicks.h"
 #include "rewards/iou.h"
+#include "rewards/validation.h"
 
 namespace understudy {
 namespace {
@@ -46,6 +50,35 @@ TEST(Baseline, ScoresEveryInstanceWithEveryProposer) {
   EXPECT_LT(reports[0].MeanIou(), 0.9);
 }
 
+TEST(Baseline, CountsClicksToFixAndToDraw) {
+  // One rectangle object: the box proposer is exact, the ellipse needs fixing.
+  cv::Mat image(80, 100, CV_8UC3, cv::Scalar(30, 30, 30));
+  cv::rectangle(image, cv::Rect(20, 10, 50, 40), cv::Scalar(200, 200, 200), cv::FILLED);
+  std::vector<std::uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", image, png));
+  Dataset d;
+  AssetRecord a;
+  a.id = "rect";
+  a.data = png;
+  AnnotatedInstance rect;
+  rect.shape = Validate(MakeInstance(BoxRing({20, 10, 70, 50})));
+  a.instances.push_back(rect);
+  d.assets.push_back(a);
+  auto box = MakeProposer("box");
+  auto ellipse = MakeProposer("ellipse");
+  const auto reports = EvaluateProposers(d, {box.get(), ellipse.get()});
+  ASSERT_EQ(reports[0].scores.size(), 1u);
+  EXPECT_DOUBLE_EQ(reports[0].scores[0].iou, 1.0);
+  EXPECT_EQ(reports[0].scores[0].clicks_to_fix, 0u);
+  EXPECT_EQ(reports[0].scores[0].clicks_to_draw, 4u);
+  const Instance e = ellipse->Propose(image, Prompt{{20, 10, 70, 50}, {}}).shape;
+  EXPECT_EQ(reports[1].scores[0].clicks_to_fix, ClicksToFix(e, rect.shape, 2.0).Total());
+  EXPECT_GT(reports[1].scores[0].clicks_to_fix, 4u);
+  BaselineOptions bad;
+  bad.clicks_tolerance = 0.0;
+  EXPECT_THROW(EvaluateProposers(d, {box.get()}, bad), std::invalid_argument);
+}
+
 TEST(Baseline, HonoursTheLimitAndReportsProgress) {
   const Dataset d = Small();
   auto box = MakeProposer("box");
@@ -74,14 +107,30 @@ TEST(Baseline, RejectsUnreadableImagesAndSkipsCrowdsButCountsBoth) {
   EXPECT_EQ(r.scores.size(), CountInstances(d) - d.assets[1].instances.size() - 1);
 }
 
+InstanceScore Score(double iou, std::size_t fix, std::size_t draw, const std::string& source) {
+  InstanceScore s;
+  s.iou = iou;
+  s.clicks_to_fix = fix;
+  s.clicks_to_draw = draw;
+  s.seconds = 0.5;
+  s.source = source;
+  return s;
+}
+
 TEST(Baseline, MeanAndMedian) {
   BaselineReport r;
   r.proposer = "x";
-  for (double v : {0.1, 0.9, 0.4, 0.6}) r.scores.push_back({0, 0, v, 0.5, "x"});
+  r.scores = {Score(0.1, 7, 10, "x"), Score(0.9, 1, 20, "x"), Score(0.4, 4, 30, "x"),
+              Score(0.6, 2, 40, "x")};
   EXPECT_DOUBLE_EQ(r.MeanIou(), 0.5);
   EXPECT_DOUBLE_EQ(r.MedianIou(), 0.5);
-  r.scores.push_back({0, 0, 1.0, 0.5, "x:fallback"});
+  EXPECT_DOUBLE_EQ(r.MeanClicksToFix(), 3.5);
+  EXPECT_DOUBLE_EQ(r.MedianClicksToFix(), 3.0);
+  EXPECT_DOUBLE_EQ(r.MeanClicksToDraw(), 25.0);
+  EXPECT_DOUBLE_EQ(r.MedianClicksToDraw(), 25.0);
+  r.scores.push_back(Score(1.0, 0, 50, "x:fallback"));
   EXPECT_DOUBLE_EQ(r.MedianIou(), 0.6);
+  EXPECT_DOUBLE_EQ(r.MedianClicksToFix(), 2.0);
   EXPECT_EQ(r.Fallbacks(), 1u);
   EXPECT_DOUBLE_EQ(r.TotalSeconds(), 2.5);
   EXPECT_EQ(BaselineReport{}.MeanIou(), 0.0);
