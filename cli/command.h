@@ -22,5 +22,6 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+void RegisterDatasetCommand(CLI::App& app);  // understudy dataset stats|convert
 
 }  // namespace understudy::cli

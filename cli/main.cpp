@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "understudy " UNDERSTUDY_VERSION);
   app.require_subcommand(1, 1);
   app.fallthrough(false);
-
+  cli::RegisterDatasetCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -151,22 +151,24 @@ Dataset LoadMasks(const fs::path& path, Context& ctx) {
       classes = ReadLabelPng(class_png, &class_bits);
       if (classes.size() != ids.size()) throw ImportError(class_png.string() + ": size differs from " + png.string());
     }
+    // Void: 255 in 8-bit object ids (VOC borders) or in the class PNG (labelme's __ignore__).
+    cv::Mat void_mask = bits == 8 ? (ids == kVoid) : cv::Mat(ids.size(), CV_8U, cv::Scalar(0));
+    if (have_class_pngs) void_mask |= (classes == kVoid);
+    if (cv::countNonZero(void_mask) > 0) {
+      AddIgnore(asset, TraceForImport(void_mask, 0, 0, ctx), png.string() + ": void (255)", ctx);
+    }
     std::map<int, std::map<int, std::size_t>> votes;  // id -> class -> pixels
     for (int y = 0; y < ids.rows; ++y) {
       const int* row = ids.ptr<int>(y);
       const int* crow = have_class_pngs ? classes.ptr<int>(y) : nullptr;
       for (int x = 0; x < ids.cols; ++x) {
-        if (row[x] == 0) continue;
+        if (row[x] == 0 || (bits == 8 && row[x] == kVoid)) continue;
         ++votes[row[x]][crow != nullptr ? crow[x] : 0];
       }
     }
     for (const auto& [id, by_class] : votes) {
       const cv::Mat mask = ids == id;
       const std::string where = png.string() + ": id " + std::to_string(id);
-      if (id == kVoid && bits == 8) {
-        AddIgnore(asset, TraceForImport(mask, 0, 0, ctx), where + " (void)", ctx);
-        continue;
-      }
       int class_id = 0;
       std::size_t best = 0;
       for (const auto& [c, n] : by_class) {
