@@ -137,7 +137,7 @@ cv::Mat RasterizeInstance(const Instance& instance, int cols, int rows, double s
       for (int r = r0; r <= r1; ++r) {
         const double yc = r + sample_offset;
         const double x = a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y);
-        by_row[static_cast<std::size_t>(r)].push_back({x, down ? sign : -sign});
+        by_row[static_cast<std::size_t>(r)].push_back({x, down ? -sign : sign});
       }
     }
   };
