@@ -126,7 +126,7 @@ Json ParseJsonFile(const fs::path& path, const std::string& display) {
   const std::string text = ReadTextFile(path, display);
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // syntax errors, and number overflow (out_of_range)
     throw ImportError(display + ": invalid JSON: " + e.what());
   }
 }
