@@ -34,10 +34,16 @@ void AddImportOptions(CLI::App* sub, DatasetArgs& a) {
                   "folder with images/ and labels/ (or a labels folder); masks: a VOC folder with "
                   "SegmentationObject/ (or a folder of instance-id PNGs with --images)")
       ->required();
-  sub->add_option("--images", a.images, "Folder the image paths are relative to (overrides the format's own convention)");
-  sub->add_option("--classes", a.classes, "Class-name list, one per line (yolo, masks, labelme; via without --class-attribute: one name)");
-  sub->add_option("--class-attribute", a.class_attribute, "via: the region attribute that holds the class");
-  sub->add_flag("--skip-bad", a.skip_bad, "Skip and count bad polygons instead of failing (exit code 3 when any were skipped)");
+  sub->add_option("--images", a.images,
+                  "Folder the image paths are relative to (overrides the format's own convention)");
+  sub->add_option("--classes", a.classes,
+                  "Class-name list, one per line (yolo, masks, labelme; via without "
+                  "--class-attribute: one name)");
+  sub->add_option("--class-attribute", a.class_attribute,
+                  "via: the region attribute that holds the class");
+  sub->add_flag(
+      "--skip-bad", a.skip_bad,
+      "Skip and count bad polygons instead of failing (exit code 3 when any were skipped)");
 }
 
 Dataset Import(const DatasetArgs& a, ImportReport& report) {
@@ -53,8 +59,10 @@ int ReportSkipped(const ImportReport& report) {
   if (report.skipped_instances == 0) return kOk;
   std::cerr << "understudy: skipped " << report.skipped_instances << " bad instance(s):\n";
   constexpr std::size_t kShown = 20;
-  for (std::size_t i = 0; i < report.problems.size() && i < kShown; ++i) std::cerr << "  " << report.problems[i] << "\n";
-  if (report.problems.size() > kShown) std::cerr << "  ... and " << report.problems.size() - kShown << " more\n";
+  for (std::size_t i = 0; i < report.problems.size() && i < kShown; ++i)
+    std::cerr << "  " << report.problems[i] << "\n";
+  if (report.problems.size() > kShown)
+    std::cerr << "  ... and " << report.problems.size() - kShown << " more\n";
   return kBadInput;
 }
 
@@ -62,11 +70,13 @@ int ReportSkipped(const ImportReport& report) {
 
 void RegisterDatasetCommand(CLI::App& app) {
   auto args = std::make_shared<DatasetArgs>();
-  CLI::App* dataset = app.add_subcommand("dataset", "Inspect and convert annotated data sets (see docs/datasets.md)");
+  CLI::App* dataset = app.add_subcommand(
+      "dataset", "Inspect and convert annotated data sets (see docs/datasets.md)");
   dataset->require_subcommand(1, 1);
 
-  CLI::App* stats = dataset->add_subcommand(
-      "stats", "Print one JSON object: images, instances, polygons, holes, classes, crowd, vertices per polygon, skipped");
+  CLI::App* stats = dataset->add_subcommand("stats",
+                                            "Print one JSON object: images, instances, polygons, "
+                                            "holes, classes, crowd, vertices per polygon, skipped");
   AddImportOptions(stats, *args);
   SetRunner(stats, [args] {
     ImportReport report;
@@ -75,10 +85,16 @@ void RegisterDatasetCommand(CLI::App& app) {
     return ReportSkipped(report);
   });
 
-  CLI::App* convert = dataset->add_subcommand("convert", "Convert a data set to COCO JSON or labelme JSON files");
+  CLI::App* convert =
+      dataset->add_subcommand("convert", "Convert a data set to COCO JSON or labelme JSON files");
   AddImportOptions(convert, *args);
-  convert->add_option("--to", args->to, "Output format")->required()->check(CLI::IsMember({"coco", "labelme"}));
-  convert->add_option("out", args->out, "coco: the JSON file to write; labelme: the folder to write into")->required();
+  convert->add_option("--to", args->to, "Output format")
+      ->required()
+      ->check(CLI::IsMember({"coco", "labelme"}));
+  convert
+      ->add_option("out", args->out,
+                   "coco: the JSON file to write; labelme: the folder to write into")
+      ->required();
   SetRunner(convert, [args] {
     ImportReport report;
     const Dataset data = Import(*args, report);

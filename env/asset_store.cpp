@@ -11,12 +11,19 @@ namespace understudy {
 namespace fs = std::filesystem;
 
 void AssetStoreOptions::Validate() const {
-  if (max_width <= 0) throw std::invalid_argument("AssetStoreOptions::max_width must be > 0, got " + std::to_string(max_width));
-  if (max_height <= 0) throw std::invalid_argument("AssetStoreOptions::max_height must be > 0, got " + std::to_string(max_height));
-  if (max_pixels <= 0) throw std::invalid_argument("AssetStoreOptions::max_pixels must be > 0, got " + std::to_string(max_pixels));
+  if (max_width <= 0)
+    throw std::invalid_argument("AssetStoreOptions::max_width must be > 0, got " +
+                                std::to_string(max_width));
+  if (max_height <= 0)
+    throw std::invalid_argument("AssetStoreOptions::max_height must be > 0, got " +
+                                std::to_string(max_height));
+  if (max_pixels <= 0)
+    throw std::invalid_argument("AssetStoreOptions::max_pixels must be > 0, got " +
+                                std::to_string(max_pixels));
   std::error_code ec;
   if (!data_root.empty() && !fs::is_directory(data_root, ec)) {
-    throw std::invalid_argument("AssetStoreOptions::data_root '" + data_root.string() + "' is not a folder");
+    throw std::invalid_argument("AssetStoreOptions::data_root '" + data_root.string() +
+                                "' is not a folder");
   }
 }
 
@@ -30,7 +37,8 @@ fs::path AssetStore::Resolve(const std::string& id, const fs::path& relative) co
   if (root_.empty()) throw AssetError(where + ": no data root configured for path assets");
   if (relative.empty()) throw AssetError(where + ": empty path");
   if (relative.is_absolute() || relative.has_root_name() || relative.has_root_directory()) {
-    throw AssetError(where + ": absolute path '" + relative.string() + "' (paths are relative to the data root)");
+    throw AssetError(where + ": absolute path '" + relative.string() +
+                     "' (paths are relative to the data root)");
   }
   std::error_code ec;
   // Resolves `..` and every symlink of the existing prefix.
@@ -40,7 +48,8 @@ fs::path AssetStore::Resolve(const std::string& id, const fs::path& relative) co
   auto p = resolved.begin();
   for (; r != root_.end(); ++r, ++p) {
     if (p == resolved.end() || *p != *r) {
-      throw AssetError(where + ": path '" + relative.string() + "' leaves the data root '" + root_.string() + "'");
+      throw AssetError(where + ": path '" + relative.string() + "' leaves the data root '" +
+                       root_.string() + "'");
     }
   }
   return resolved;
@@ -74,15 +83,17 @@ bool AssetStore::Contains(const std::string& id) const {
 void AssetStore::CheckSize(const std::string& id, int width, int height) const {
   const std::string dims = std::to_string(width) + "x" + std::to_string(height);
   if (width > options_.max_width) {
-    throw AssetError("asset '" + id + "': " + dims + " exceeds the " + std::to_string(options_.max_width) + "-pixel width cap");
+    throw AssetError("asset '" + id + "': " + dims + " exceeds the " +
+                     std::to_string(options_.max_width) + "-pixel width cap");
   }
   if (height > options_.max_height) {
-    throw AssetError("asset '" + id + "': " + dims + " exceeds the " + std::to_string(options_.max_height) + "-pixel height cap");
+    throw AssetError("asset '" + id + "': " + dims + " exceeds the " +
+                     std::to_string(options_.max_height) + "-pixel height cap");
   }
   const std::int64_t pixels = std::int64_t{width} * height;
   if (pixels > options_.max_pixels) {
-    throw AssetError("asset '" + id + "': " + dims + " (" + std::to_string(pixels) + " pixels) exceeds the " +
-                     std::to_string(options_.max_pixels) + "-pixel cap");
+    throw AssetError("asset '" + id + "': " + dims + " (" + std::to_string(pixels) +
+                     " pixels) exceeds the " + std::to_string(options_.max_pixels) + "-pixel cap");
   }
 }
 
@@ -106,12 +117,14 @@ cv::Mat AssetStore::Decode(const std::string& id, const Source& source) const {
   if (info) CheckSize(id, info->width, info->height);  // refuse before allocating
   cv::Mat image;
   try {
-    image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes->size()), CV_8U, const_cast<std::uint8_t*>(bytes->data())),
+    image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes->size()), CV_8U,
+                                 const_cast<std::uint8_t*>(bytes->data())),
                          cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     throw AssetError("asset '" + id + "': cannot decode: " + e.what());
   }
-  if (image.empty()) throw AssetError("asset '" + id + "': cannot decode (corrupt or not an image)");
+  if (image.empty())
+    throw AssetError("asset '" + id + "': cannot decode (corrupt or not an image)");
   CheckSize(id, image.cols, image.rows);
   return image;
 }
@@ -168,16 +181,19 @@ cv::Mat AssetStore::Get(const std::string& id) {
     promise.set_exception(std::current_exception());  // waiters see the same error
     std::lock_guard<std::mutex> lock(mutex_);
     const auto pending = in_flight_.find(id);
-    if (pending != in_flight_.end() && pending->second.first == source.generation) in_flight_.erase(pending);
+    if (pending != in_flight_.end() && pending->second.first == source.generation)
+      in_flight_.erase(pending);
     throw;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto pending = in_flight_.find(id);
-    if (pending != in_flight_.end() && pending->second.first == source.generation) in_flight_.erase(pending);
+    if (pending != in_flight_.end() && pending->second.first == source.generation)
+      in_flight_.erase(pending);
     const auto src = sources_.find(id);
     // Cache only if the asset was not replaced or removed while decoding.
-    if (src != sources_.end() && src->second.generation == source.generation) InsertLocked(id, image);
+    if (src != sources_.end() && src->second.generation == source.generation)
+      InsertLocked(id, image);
   }
   promise.set_value(image);
   return image;
@@ -191,7 +207,8 @@ AssetCacheStats AssetStore::cache_stats() const {
 }
 
 void AddDataset(AssetStore& store, const Dataset& dataset) {
-  const fs::path root = store.options().data_root.empty() ? fs::path() : fs::canonical(store.options().data_root);
+  const fs::path root =
+      store.options().data_root.empty() ? fs::path() : fs::canonical(store.options().data_root);
   for (const AssetRecord& a : dataset.assets) {
     if (a.path.empty()) {
       store.Put(a.id, a.data);

@@ -19,9 +19,9 @@ namespace understudy {
 
 /** Where images come from and how much of them to keep decoded. */
 struct AssetStoreOptions {
-  std::filesystem::path data_root;             // path assets live under it; must exist
-  int max_width = 16384;                       // larger images are refused, before decoding
-  int max_height = 16384;                      // when the header tells the size
+  std::filesystem::path data_root;  // path assets live under it; must exist
+  int max_width = 16384;            // larger images are refused, before decoding
+  int max_height = 16384;           // when the header tells the size
   std::int64_t max_pixels = std::int64_t{1} << 27;
   std::size_t cache_bytes = std::size_t{512} << 20;  // decoded bytes kept (rows x step)
   /** Throws std::invalid_argument naming the offending field and value. */
@@ -39,7 +39,7 @@ struct AssetCacheStats {
   std::size_t hits = 0;
   std::size_t misses = 0;  // decodes started
   std::size_t evictions = 0;
-  std::size_t bytes = 0;   // decoded bytes held now
+  std::size_t bytes = 0;  // decoded bytes held now
   std::size_t entries = 0;
 };
 
@@ -73,7 +73,7 @@ class AssetStore {
 
  private:
   struct Source {
-    std::filesystem::path relative;                           // path asset
+    std::filesystem::path relative;                          // path asset
     std::shared_ptr<const std::vector<std::uint8_t>> bytes;  // inline asset
     std::uint64_t generation = 0;
   };

@@ -24,15 +24,16 @@ std::vector<std::uint8_t> Base64Decode(std::string_view text) {
   std::vector<std::uint8_t> out;
   out.reserve(text.size() / 4 * 3);
   std::uint32_t acc = 0;
-  int bits = 0;        // sextets in acc
-  int padding = 0;     // '=' seen
+  int bits = 0;     // sextets in acc
+  int padding = 0;  // '=' seen
   std::size_t symbols = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (IsSpace(c)) continue;
     if (c == '=') {
       ++padding;
-      if (padding > 2) throw std::invalid_argument("base64: too much '=' padding at offset " + std::to_string(i));
+      if (padding > 2)
+        throw std::invalid_argument("base64: too much '=' padding at offset " + std::to_string(i));
       continue;
     }
     const int v = table[static_cast<unsigned char>(c)];
@@ -50,7 +51,8 @@ std::vector<std::uint8_t> Base64Decode(std::string_view text) {
     }
   }
   // A lone trailing sextet carries fewer than 8 bits: the text was cut.
-  if (bits == 1) throw std::invalid_argument("base64: truncated (" + std::to_string(symbols) + " symbols)");
+  if (bits == 1)
+    throw std::invalid_argument("base64: truncated (" + std::to_string(symbols) + " symbols)");
   if (padding > 0 && (bits + padding) != 4) {
     throw std::invalid_argument("base64: padding does not complete the last group");
   }
@@ -68,7 +70,8 @@ std::string Base64Encode(const std::vector<std::uint8_t>& bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    const std::uint32_t v =
+        (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];

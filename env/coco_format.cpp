@@ -22,7 +22,8 @@ Instance PolygonsOf(const JsonNode& seg) {
     if (n % 2 != 0) ring_node.Fail("odd number of coordinates (" + std::to_string(n) + ")");
     Ring ring;
     ring.reserve(n / 2);
-    for (std::size_t i = 0; i < n; i += 2) ring.push_back({ring_node.At(i).Number(), ring_node.At(i + 1).Number()});
+    for (std::size_t i = 0; i < n; i += 2)
+      ring.push_back({ring_node.At(i).Number(), ring_node.At(i + 1).Number()});
     raw.parts.push_back(Polygon{std::move(ring), {}});
   });
   return raw;
@@ -58,12 +59,14 @@ Instance RleOf(const JsonNode& seg, const AssetRecord& asset, Context& ctx) {
 }  // namespace
 
 Dataset LoadCoco(const fs::path& path, Context& ctx) {
-  if (fs::is_directory(path)) throw ImportError(path.string() + ": expected a COCO .json file, found a folder");
+  if (fs::is_directory(path))
+    throw ImportError(path.string() + ": expected a COCO .json file, found a folder");
   const std::string display = path.string();
   const Json json = ParseJsonFile(path, display);
   const JsonNode top(json, display, "");
   if (!top.IsObject()) top.Fail(std::string("expected a COCO object, found ") + json.type_name());
-  const fs::path image_dir = ctx.options.images.empty() ? Normal(path.parent_path()) : Normal(ctx.options.images);
+  const fs::path image_dir =
+      ctx.options.images.empty() ? Normal(path.parent_path()) : Normal(ctx.options.images);
 
   Dataset data;
   // Categories: dense class indices in ascending id order, names kept.
@@ -84,7 +87,8 @@ Dataset LoadCoco(const fs::path& path, Context& ctx) {
   std::vector<fs::path> images;
   top["images"].ForEachElement([&](std::size_t, const JsonNode& im) {
     const std::int64_t id = im["id"].Int(INT64_MIN, INT64_MAX);
-    if (!asset_of.emplace(id, data.assets.size()).second) im["id"].Fail("image id " + std::to_string(id) + " appears twice");
+    if (!asset_of.emplace(id, data.assets.size()).second)
+      im["id"].Fail("image id " + std::to_string(id) + " appears twice");
     AssetRecord asset;
     const std::string& name = im["file_name"].String();
     if (name.empty()) im["file_name"].Fail("empty");
@@ -93,8 +97,9 @@ Dataset LoadCoco(const fs::path& path, Context& ctx) {
     const fs::path file = Normal(image_dir / name);
     const ImageInfo info = SizeImageFile(file, im["file_name"].Where());
     if (info.width != asset.width || info.height != asset.height) {
-      im.Fail("says " + std::to_string(asset.width) + "x" + std::to_string(asset.height) + " but '" +
-              name + "' is " + std::to_string(info.width) + "x" + std::to_string(info.height));
+      im.Fail("says " + std::to_string(asset.width) + "x" + std::to_string(asset.height) +
+              " but '" + name + "' is " + std::to_string(info.width) + "x" +
+              std::to_string(info.height));
     }
     images.push_back(file);
     data.assets.push_back(std::move(asset));
@@ -109,7 +114,8 @@ Dataset LoadCoco(const fs::path& path, Context& ctx) {
     if (class_it == class_of.end()) category.Fail("no category with this id");
     bool crowd = false;
     JsonNode iscrowd = a;
-    if (a.Find("iscrowd", &iscrowd)) crowd = iscrowd.raw().is_boolean() ? iscrowd.Bool() : iscrowd.Int(0, 1) == 1;
+    if (a.Find("iscrowd", &iscrowd))
+      crowd = iscrowd.raw().is_boolean() ? iscrowd.Bool() : iscrowd.Int(0, 1) == 1;
     AssetRecord& asset = data.assets[asset_it->second];
     const JsonNode seg = a["segmentation"];
     Instance raw;

@@ -1,8 +1,8 @@
 #include "env/dataset_stats.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace understudy {
@@ -31,15 +31,17 @@ DatasetStats ComputeStats(const Dataset& dataset) {
   s.classes = per_class.size();
   for (const auto& [id, n] : per_class) {
     const bool named = id >= 0 && static_cast<std::size_t>(id) < dataset.class_names.size();
-    s.instances_per_class.emplace_back(named ? dataset.class_names[static_cast<std::size_t>(id)] : "#" + std::to_string(id), n);
+    s.instances_per_class.emplace_back(
+        named ? dataset.class_names[static_cast<std::size_t>(id)] : "#" + std::to_string(id), n);
   }
   if (!vertices.empty()) {
     std::sort(vertices.begin(), vertices.end());
     s.vertices_min = vertices.front();
     s.vertices_max = vertices.back();
     const std::size_t n = vertices.size();
-    s.vertices_median = n % 2 == 1 ? static_cast<double>(vertices[n / 2])
-                                   : 0.5 * static_cast<double>(vertices[n / 2 - 1] + vertices[n / 2]);
+    s.vertices_median = n % 2 == 1
+                            ? static_cast<double>(vertices[n / 2])
+                            : 0.5 * static_cast<double>(vertices[n / 2 - 1] + vertices[n / 2]);
   }
   return s;
 }
@@ -56,7 +58,8 @@ std::string StatsJson(const DatasetStats& s, const ImportReport& report) {
   j["class_names"] = s.class_names;
   j["crowd"] = s.crowd;
   j["ignore_regions"] = s.ignore_regions;
-  j["vertices_per_polygon"] = {{"min", s.vertices_min}, {"median", s.vertices_median}, {"max", s.vertices_max}};
+  j["vertices_per_polygon"] = {
+      {"min", s.vertices_min}, {"median", s.vertices_median}, {"max", s.vertices_max}};
   nlohmann::ordered_json skipped;
   skipped["instances"] = report.skipped_instances;
   skipped["shapes"] = nlohmann::ordered_json::object();

@@ -13,10 +13,11 @@ namespace understudy {
 /** Counts that describe a dataset, as `understudy dataset stats` prints them. */
 struct DatasetStats {
   std::size_t images = 0;
-  std::size_t inline_images = 0;   // assets whose bytes are embedded (labelme imageData)
-  std::size_t instances = 0;       // annotated objects, crowds included
-  std::size_t polygons = 0;        // outer rings over all instances (a multi-part object counts each part)
-  std::size_t holes = 0;           // hole rings over all instances
+  std::size_t inline_images = 0;  // assets whose bytes are embedded (labelme imageData)
+  std::size_t instances = 0;      // annotated objects, crowds included
+  std::size_t polygons =
+      0;                  // outer rings over all instances (a multi-part object counts each part)
+  std::size_t holes = 0;  // hole rings over all instances
   std::size_t multi_part = 0;      // instances with more than one part
   std::size_t crowd = 0;           // instances flagged crowd
   std::size_t ignore_regions = 0;  // labelme __ignore__ / mask void regions, not instances
@@ -25,7 +26,8 @@ struct DatasetStats {
   std::size_t vertices_min = 0;    // vertices per polygon (outer ring), after validation
   double vertices_median = 0.0;    // the mean of the two middle values for an even count
   std::size_t vertices_max = 0;
-  std::vector<std::pair<std::string, std::size_t>> instances_per_class;  // in class order, used classes only
+  std::vector<std::pair<std::string, std::size_t>>
+      instances_per_class;  // in class order, used classes only
 };
 
 DatasetStats ComputeStats(const Dataset& dataset);

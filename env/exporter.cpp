@@ -56,8 +56,9 @@ bool HasHoles(const Instance& inst) {
 
 void CheckClass(const Dataset& d, const AssetRecord& a, const AnnotatedInstance& inst) {
   if (inst.class_id < 0 || static_cast<std::size_t>(inst.class_id) >= d.class_names.size()) {
-    throw ExportError("asset '" + a.id + "': class " + std::to_string(inst.class_id) + " but the dataset has " +
-                      std::to_string(d.class_names.size()) + " class names");
+    throw ExportError("asset '" + a.id + "': class " + std::to_string(inst.class_id) +
+                      " but the dataset has " + std::to_string(d.class_names.size()) +
+                      " class names");
   }
 }
 
@@ -74,18 +75,22 @@ void ExportCoco(const Dataset& dataset, const fs::path& out_json, ExportReport* 
   std::size_t next_annotation = 1;
   for (std::size_t i = 0; i < dataset.assets.size(); ++i) {
     const AssetRecord& a = dataset.assets[i];
-    if (a.id.empty() || !ids.insert(a.id).second) throw ExportError("asset id '" + a.id + "' is empty or repeated");
-    if (a.width <= 0 || a.height <= 0) throw ExportError("asset '" + a.id + "': unknown image size");
+    if (a.id.empty() || !ids.insert(a.id).second)
+      throw ExportError("asset id '" + a.id + "' is empty or repeated");
+    if (a.width <= 0 || a.height <= 0)
+      throw ExportError("asset '" + a.id + "': unknown image size");
     if (a.path.empty()) {
       WriteImage(out_json.parent_path() / a.id, a.data);
       ++r.inline_images_written;
     }
-    images.push_back({{"id", i + 1}, {"file_name", a.id}, {"width", a.width}, {"height", a.height}});
+    images.push_back(
+        {{"id", i + 1}, {"file_name", a.id}, {"width", a.width}, {"height", a.height}});
     r.dropped_ignore += a.ignore.size();
     for (const AnnotatedInstance& inst : a.instances) {
       CheckClass(dataset, a, inst);
       const Bounds b = BoundsOf(inst.shape);
-      Json ann = {{"id", next_annotation++}, {"image_id", i + 1}, {"category_id", inst.class_id + 1}};
+      Json ann = {
+          {"id", next_annotation++}, {"image_id", i + 1}, {"category_id", inst.class_id + 1}};
       if (HasHoles(inst.shape)) {
         const Rle rle = RleEncode(RasterizeInstance(inst.shape, a.width, a.height));
         ann["segmentation"] = {{"size", {a.height, a.width}}, {"counts", RleToString(rle)}};
@@ -112,14 +117,16 @@ void ExportLabelme(const Dataset& dataset, const fs::path& out_dir, ExportReport
   ExportReport local;
   ExportReport& r = report != nullptr ? *report : local;
   for (const std::string& name : dataset.class_names) {
-    if (name == "__ignore__") throw ExportError("class '__ignore__' would read back as an ignore region");
+    if (name == "__ignore__")
+      throw ExportError("class '__ignore__' would read back as an ignore region");
   }
   const fs::path out = fs::absolute(out_dir).lexically_normal();
   std::set<fs::path> written;
   for (const AssetRecord& a : dataset.assets) {
     fs::path json_file = out / fs::path(a.id);
     json_file.replace_extension(".json");
-    if (!written.insert(json_file).second) throw ExportError("two assets map to '" + json_file.string() + "'");
+    if (!written.insert(json_file).second)
+      throw ExportError("two assets map to '" + json_file.string() + "'");
     Json shapes = Json::array();
     int next_group = 0;
     auto add = [&](const Instance& shape, const std::string& label, bool crowd) {

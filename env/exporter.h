@@ -10,9 +10,9 @@ namespace understudy {
 
 /** What an export could not express in the target format: counted, never silent. */
 struct ExportReport {
-  std::size_t rle_instances = 0;        // COCO: instances with holes, written as RLE
-  std::size_t dropped_holes = 0;        // labelme: holes, which labelme cannot express
-  std::size_t dropped_ignore = 0;       // COCO: ignore regions, which COCO cannot express
+  std::size_t rle_instances = 0;          // COCO: instances with holes, written as RLE
+  std::size_t dropped_holes = 0;          // labelme: holes, which labelme cannot express
+  std::size_t dropped_ignore = 0;         // COCO: ignore regions, which COCO cannot express
   std::size_t inline_images_written = 0;  // inline assets written out as image files
 };
 

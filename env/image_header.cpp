@@ -117,7 +117,8 @@ ImageInfo ReadBmp(const std::uint8_t* d, std::size_t n) {
 std::optional<ImageInfo> ReadImageInfo(const std::uint8_t* data, std::size_t size) {
   static const std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (size >= 8 && std::memcmp(data, kPng, 8) == 0) return ReadPng(data, size);
-  if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return ReadJpeg(data, size);
+  if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+    return ReadJpeg(data, size);
   if (size >= 2 && data[0] == 'B' && data[1] == 'M') return ReadBmp(data, size);
   return std::nullopt;
 }

@@ -11,10 +11,10 @@ namespace understudy {
 
 /** What an image file's header says, read without decoding any pixels. */
 struct ImageInfo {
-  std::string format;   // "png", "jpeg", "bmp"
-  int width = 0;        // as displayed: after the EXIF orientation, as cv::imdecode returns it
+  std::string format;  // "png", "jpeg", "bmp"
+  int width = 0;       // as displayed: after the EXIF orientation, as cv::imdecode returns it
   int height = 0;
-  int orientation = 1;  // EXIF orientation 1..8 (JPEG only); 5..8 swap width and height
+  int orientation = 1;      // EXIF orientation 1..8 (JPEG only); 5..8 swap width and height
   int png_color_type = -1;  // PNG IHDR colour type (3 = palette); -1 for other formats
   int bit_depth = 8;
 };

@@ -19,15 +19,18 @@ namespace {
 
 bool IsIdentifier(const std::string& key) {
   if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
-  return std::all_of(key.begin(), key.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 const char* TypeName(const Json& j) { return j.type_name(); }
 
 }  // namespace
 
-void JsonNode::Fail(const std::string& message) const { throw ImportError(Where() + ": " + message); }
+void JsonNode::Fail(const std::string& message) const {
+  throw ImportError(Where() + ": " + message);
+}
 
 bool JsonNode::Has(const std::string& key) const {
   return json_->is_object() && json_->find(key) != json_->end();
@@ -36,8 +39,8 @@ bool JsonNode::Has(const std::string& key) const {
 JsonNode JsonNode::operator[](const std::string& key) const {
   if (!json_->is_object()) Fail(std::string("expected an object, found ") + TypeName(*json_));
   const auto it = json_->find(key);
-  const std::string child = IsIdentifier(key) ? (path_.empty() ? key : path_ + "." + key)
-                                              : path_ + "['" + key + "']";
+  const std::string child =
+      IsIdentifier(key) ? (path_.empty() ? key : path_ + "." + key) : path_ + "['" + key + "']";
   if (it == json_->end()) throw ImportError(file_ + ": " + child + ": missing");
   return JsonNode(*it, file_, child);
 }
@@ -103,7 +106,8 @@ std::int64_t JsonNode::Int(std::int64_t min, std::int64_t max) const {
     v = static_cast<std::int64_t>(d);
   }
   if (v < min || v > max) {
-    Fail(std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    Fail(std::to_string(v) + " is out of range [" + std::to_string(min) + ", " +
+         std::to_string(max) + "]");
   }
   return v;
 }
@@ -139,7 +143,8 @@ std::string CheckInside(const Instance& inst, const AssetRecord& asset, double s
   for (const Polygon& p : inst.parts) {
     for (const Ring* r : {&p.outer}) {
       for (const Point& q : *r) {
-        if (q.x < -slack || q.y < -slack || q.x > asset.width + slack || q.y > asset.height + slack) {
+        if (q.x < -slack || q.y < -slack || q.x > asset.width + slack ||
+            q.y > asset.height + slack) {
           std::ostringstream ss;
           ss << "vertex (" << q.x << ", " << q.y << ") lies outside the " << asset.width << "x"
              << asset.height << " image";
@@ -212,9 +217,9 @@ ImageInfo SizeImageBytes(const std::vector<std::uint8_t>& bytes, const std::stri
   }
   if (info) return *info;
   // A format without a header reader here (WebP, TIFF, ...): decode it to learn the size.
-  const cv::Mat m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U,
-                                         const_cast<std::uint8_t*>(bytes.data())),
-                                 cv::IMREAD_COLOR);
+  const cv::Mat m = cv::imdecode(
+      cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data())),
+      cv::IMREAD_COLOR);
   if (m.empty()) throw ImportError(where + ": not a decodable image");
   ImageInfo decoded;
   decoded.format = ImageExtension(bytes);
@@ -225,7 +230,8 @@ ImageInfo SizeImageBytes(const std::vector<std::uint8_t>& bytes, const std::stri
 
 ImageInfo SizeImageFile(const fs::path& file, const std::string& where) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw ImportError(where + ": image '" + file.string() + "' not found");
+  if (!fs::is_regular_file(file, ec))
+    throw ImportError(where + ": image '" + file.string() + "' not found");
   // The header normally sits in the first few kilobytes; read the rest only when it does not.
   constexpr std::size_t kPrefix = 64 * 1024;
   std::vector<std::uint8_t> prefix;
@@ -296,7 +302,8 @@ std::vector<std::string> ReadClassList(const fs::path& path) {
       continue;
     }
     if (blank_from != 0) {
-      throw ImportError(path.string() + ":" + std::to_string(blank_from) + ": blank line inside the class list");
+      throw ImportError(path.string() + ":" + std::to_string(blank_from) +
+                        ": blank line inside the class list");
     }
     names.push_back(line);
   }
@@ -331,16 +338,19 @@ fs::path CommonRoot(const fs::path& base, const std::vector<fs::path>& files) {
 
 std::string LowerExtension(const fs::path& p) {
   std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(e.begin(), e.end(), e.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return e;
 }
 
 std::vector<fs::path> ListFiles(const fs::path& dir, const std::vector<std::string>& extensions) {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied)) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied)) {
     if (!entry.is_regular_file()) continue;
     const std::string ext = LowerExtension(entry.path());
-    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) files.push_back(entry.path());
+    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end())
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;

@@ -52,7 +52,6 @@ class JsonNode {
   std::int64_t Int(std::int64_t min, std::int64_t max) const;
   bool Bool() const;
 
-
  private:
   const Json* json_;
   std::string file_;

@@ -18,11 +18,16 @@ DatasetFormat ParseDatasetFormat(const std::string& name) {
 
 std::string FormatName(DatasetFormat format) {
   switch (format) {
-    case DatasetFormat::kCoco: return "coco";
-    case DatasetFormat::kVia: return "via";
-    case DatasetFormat::kLabelme: return "labelme";
-    case DatasetFormat::kYolo: return "yolo";
-    case DatasetFormat::kMasks: return "masks";
+    case DatasetFormat::kCoco:
+      return "coco";
+    case DatasetFormat::kVia:
+      return "via";
+    case DatasetFormat::kLabelme:
+      return "labelme";
+    case DatasetFormat::kYolo:
+      return "yolo";
+    case DatasetFormat::kMasks:
+      return "masks";
   }
   throw std::invalid_argument("unknown DatasetFormat value");
 }
@@ -47,11 +52,16 @@ Dataset LoadDataset(DatasetFormat format, const std::filesystem::path& path,
   detail::Context ctx{options, report};
   try {
     switch (format) {
-      case DatasetFormat::kCoco: return detail::LoadCoco(path, ctx);
-      case DatasetFormat::kVia: return detail::LoadVia(path, ctx);
-      case DatasetFormat::kLabelme: return detail::LoadLabelme(path, ctx);
-      case DatasetFormat::kYolo: return detail::LoadYolo(path, ctx);
-      case DatasetFormat::kMasks: return detail::LoadMasks(path, ctx);
+      case DatasetFormat::kCoco:
+        return detail::LoadCoco(path, ctx);
+      case DatasetFormat::kVia:
+        return detail::LoadVia(path, ctx);
+      case DatasetFormat::kLabelme:
+        return detail::LoadLabelme(path, ctx);
+      case DatasetFormat::kYolo:
+        return detail::LoadYolo(path, ctx);
+      case DatasetFormat::kMasks:
+        return detail::LoadMasks(path, ctx);
     }
   } catch (const std::filesystem::filesystem_error& e) {
     throw ImportError(path.string() + ": " + e.what());

@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kIgnoreLabel = "__ignore__";
 
 Point ReadPoint(const JsonNode& p) {
-  if (p.ArraySize() != 2) p.Fail("expected [x, y], found " + std::to_string(p.ArraySize()) + " values");
+  if (p.ArraySize() != 2)
+    p.Fail("expected [x, y], found " + std::to_string(p.ArraySize()) + " values");
   return {p.At(0).Number(), p.At(1).Number()};
 }
 
@@ -31,12 +32,14 @@ std::vector<Point> ReadPoints(const JsonNode& points) {
 }
 
 // The parts one shape contributes, or nullopt for a shape that is not a region.
-std::optional<Instance> ShapeGeometry(const JsonNode& shape, const std::string& type, Context& ctx) {
+std::optional<Instance> ShapeGeometry(const JsonNode& shape, const std::string& type,
+                                      Context& ctx) {
   const JsonNode points = shape["points"];
   const std::vector<Point> pts = ReadPoints(points);
   auto need = [&](std::size_t n) {
     if (pts.size() != n) {
-      points.Fail("a " + type + " needs " + std::to_string(n) + " points, found " + std::to_string(pts.size()));
+      points.Fail("a " + type + " needs " + std::to_string(n) + " points, found " +
+                  std::to_string(pts.size()));
     }
   };
   if (type == "polygon") return MakeInstance(pts);
@@ -62,7 +65,8 @@ std::optional<Instance> ShapeGeometry(const JsonNode& shape, const std::string& 
     }
     const cv::Mat mask = png.empty() ? cv::Mat() : cv::imdecode(png, cv::IMREAD_GRAYSCALE);
     if (mask.empty()) mask_node.Fail("not a decodable PNG");
-    const double x0 = std::floor(std::min(pts[0].x, pts[1].x)), y0 = std::floor(std::min(pts[0].y, pts[1].y));
+    const double x0 = std::floor(std::min(pts[0].x, pts[1].x)),
+                 y0 = std::floor(std::min(pts[0].y, pts[1].y));
     const double w = std::floor(std::max(pts[0].x, pts[1].x)) - x0 + 1;
     const double h = std::floor(std::max(pts[0].y, pts[1].y)) - y0 + 1;
     if (mask.cols != w || mask.rows != h) {
@@ -80,7 +84,8 @@ std::optional<Instance> ShapeGeometry(const JsonNode& shape, const std::string& 
 }
 
 bool IsImageExtension(const std::string& ext) {
-  static const std::set<std::string> known = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
+  static const std::set<std::string> known = {".jpg", ".jpeg", ".png", ".bmp",
+                                              ".tif", ".tiff", ".webp"};
   return known.count(ext) != 0;
 }
 
@@ -100,7 +105,8 @@ struct Entry {
 
 Dataset LoadLabelme(const fs::path& path, Context& ctx) {
   const bool folder = fs::is_directory(path);
-  const std::vector<fs::path> files = folder ? ListFiles(path, {".json"}) : std::vector<fs::path>{path};
+  const std::vector<fs::path> files =
+      folder ? ListFiles(path, {".json"}) : std::vector<fs::path>{path};
   if (files.empty()) throw ImportError(path.string() + ": no .json files");
   const fs::path base = Normal(folder ? path : path.parent_path());
 
@@ -125,7 +131,8 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
     if (image_path.empty()) top["imagePath"].Fail("empty");
 
     Entry entry;
-    entry.image = Normal((ctx.options.images.empty() ? json_dir : Normal(ctx.options.images)) / image_path);
+    entry.image =
+        Normal((ctx.options.images.empty() ? json_dir : Normal(ctx.options.images)) / image_path);
     ImageInfo info;
     JsonNode image_data = top;
     if (top.Find("imageData", &image_data)) {
@@ -142,7 +149,8 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
     } else {
       info = SizeImageFile(entry.image, top["imagePath"].Where());
     }
-    if (!seen.insert(entry.image).second) top["imagePath"].Fail("image '" + image_path + "' has two annotation files");
+    if (!seen.insert(entry.image).second)
+      top["imagePath"].Fail("image '" + image_path + "' has two annotation files");
     for (const char* key : {"imageWidth", "imageHeight"}) {
       JsonNode n = top;
       if (!top.Find(key, &n)) continue;
@@ -162,7 +170,8 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
     top["shapes"].ForEachElement([&](std::size_t, const JsonNode& shape) {
       const std::string& label = shape["label"].String();
       JsonNode type_node = shape;
-      const std::string type = shape.Find("shape_type", &type_node) ? type_node.String() : "polygon";
+      const std::string type =
+          shape.Find("shape_type", &type_node) ? type_node.String() : "polygon";
       std::optional<Instance> geometry = ShapeGeometry(shape, type, ctx);
       if (!geometry) return;
       bool crowd = false;
@@ -195,7 +204,8 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
       if (fixed_classes) {
         const auto it = std::find(data.class_names.begin(), data.class_names.end(), p.label);
         if (it == data.class_names.end()) {
-          throw ImportError(p.where + ": label '" + p.label + "' is not in " + ctx.options.classes.string());
+          throw ImportError(p.where + ": label '" + p.label + "' is not in " +
+                            ctx.options.classes.string());
         }
         class_id = static_cast<int>(it - data.class_names.begin());
       } else {
@@ -208,7 +218,8 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
 
   std::vector<fs::path> images;
   for (const Entry& e : entries) images.push_back(e.image);
-  const fs::path root = CommonRoot(ctx.options.images.empty() ? base : Normal(ctx.options.images), images);
+  const fs::path root =
+      CommonRoot(ctx.options.images.empty() ? base : Normal(ctx.options.images), images);
   data.image_root = root.string();
   for (Entry& e : entries) {
     e.asset.id = RelativeTo(e.image, root);

@@ -31,7 +31,9 @@ Instance TraceMask(const cv::Mat& mask_in) {
 
   const int gw = w + 1;
   std::vector<std::uint8_t> out(static_cast<std::size_t>(gw) * (h + 1), 0);
-  auto in = [&](int x, int y) { return x >= 0 && y >= 0 && x < w && y < h && mask.at<std::uint8_t>(y, x) != 0; };
+  auto in = [&](int x, int y) {
+    return x >= 0 && y >= 0 && x < w && y < h && mask.at<std::uint8_t>(y, x) != 0;
+  };
   auto vid = [&](int x, int y) { return static_cast<std::size_t>(y) * gw + x; };
   for (int y = 0; y < h; ++y) {
     const std::uint8_t* row = mask.ptr<std::uint8_t>(y);
@@ -47,10 +49,14 @@ Instance TraceMask(const cv::Mat& mask_in) {
   // The pixel on the left of the edge leaving (x, y) in direction d.
   auto left_pixel = [&](int x, int y, int d) {
     switch (d) {
-      case 0: return cv::Point(x, y - 1);
-      case 1: return cv::Point(x, y);
-      case 2: return cv::Point(x - 1, y);
-      default: return cv::Point(x - 1, y - 1);
+      case 0:
+        return cv::Point(x, y - 1);
+      case 1:
+        return cv::Point(x, y);
+      case 2:
+        return cv::Point(x - 1, y);
+      default:
+        return cv::Point(x - 1, y - 1);
     }
   };
 
@@ -97,7 +103,8 @@ Instance TraceMask(const cv::Mat& mask_in) {
         Polygon& part = result.parts[static_cast<std::size_t>(label - 1)];
         // With the inside on the left on screen, outer rings have negative shoelace area.
         if (SignedArea(ring) < 0) {
-          if (has_outer[static_cast<std::size_t>(label - 1)]) throw std::logic_error("TraceMask: two outer rings");
+          if (has_outer[static_cast<std::size_t>(label - 1)])
+            throw std::logic_error("TraceMask: two outer rings");
           has_outer[static_cast<std::size_t>(label - 1)] = true;
           part.outer = std::move(ring);
         } else {
@@ -155,7 +162,8 @@ cv::Mat RasterizeInstance(const Instance& instance, int cols, int rows, double s
       winding += xs[i].winding;
       if (winding <= 0) continue;
       // Pixels whose sample x = col + offset lies in [xs[i], xs[i+1]).
-      const double c0 = std::ceil(xs[i].x - sample_offset), c1 = std::ceil(xs[i + 1].x - sample_offset) - 1;
+      const double c0 = std::ceil(xs[i].x - sample_offset),
+                   c1 = std::ceil(xs[i + 1].x - sample_offset) - 1;
       const int a = static_cast<int>(std::max(0.0, c0));
       const int b = static_cast<int>(std::min(static_cast<double>(cols - 1), c1));
       for (int c = a; c <= b; ++c) row[c] = 1;

@@ -14,10 +14,13 @@ Rle RleFromString(const std::string& s, int height, int width) {
     int k = 0;
     bool more = true;
     while (more) {
-      if (p >= s.size()) throw std::invalid_argument("RLE string: truncated run at offset " + std::to_string(p));
+      if (p >= s.size())
+        throw std::invalid_argument("RLE string: truncated run at offset " + std::to_string(p));
       const int c = static_cast<unsigned char>(s[p]) - 48;
-      if (c < 0 || c > 63) throw std::invalid_argument("RLE string: invalid character at offset " + std::to_string(p));
-      if (k >= 12) throw std::invalid_argument("RLE string: run too long at offset " + std::to_string(p));
+      if (c < 0 || c > 63)
+        throw std::invalid_argument("RLE string: invalid character at offset " + std::to_string(p));
+      if (k >= 12)
+        throw std::invalid_argument("RLE string: run too long at offset " + std::to_string(p));
       x |= static_cast<std::int64_t>(c & 0x1f) << (5 * k);
       more = (c & 0x20) != 0;
       ++p;
@@ -27,7 +30,8 @@ Rle RleFromString(const std::string& s, int height, int width) {
     const std::size_t m = rle.counts.size();
     if (m > 2) x += rle.counts[m - 2];
     if (x < 0 || x > 0xffffffffLL) {
-      throw std::invalid_argument("RLE string: run " + std::to_string(m) + " is " + std::to_string(x));
+      throw std::invalid_argument("RLE string: run " + std::to_string(m) + " is " +
+                                  std::to_string(x));
     }
     rle.counts.push_back(static_cast<std::uint32_t>(x));
   }
@@ -55,7 +59,8 @@ void CheckRle(const Rle& rle) {
   if (rle.height < 0 || rle.width < 0) throw std::invalid_argument("RLE: negative size");
   std::uint64_t total = 0;
   for (std::uint32_t c : rle.counts) total += c;
-  const std::uint64_t expect = static_cast<std::uint64_t>(rle.height) * static_cast<std::uint64_t>(rle.width);
+  const std::uint64_t expect =
+      static_cast<std::uint64_t>(rle.height) * static_cast<std::uint64_t>(rle.width);
   if (total != expect) {
     throw std::invalid_argument("RLE: runs cover " + std::to_string(total) + " pixels, the " +
                                 std::to_string(rle.height) + "x" + std::to_string(rle.width) +

@@ -51,7 +51,8 @@ struct Entry {
 
 Dataset LoadVia(const fs::path& path, Context& ctx) {
   const bool folder = fs::is_directory(path);
-  const std::vector<fs::path> files = folder ? ListFiles(path, {".json"}) : std::vector<fs::path>{path};
+  const std::vector<fs::path> files =
+      folder ? ListFiles(path, {".json"}) : std::vector<fs::path>{path};
   if (files.empty()) throw ImportError(path.string() + ": no .json files");
   const fs::path base = Normal(folder ? path : path.parent_path());
 
@@ -62,9 +63,10 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
   if (!by_attribute) {
     if (!fixed_classes) data.class_names = {"object"};
     if (data.class_names.size() != 1) {
-      throw ImportError(ctx.options.classes.string() +
-                        ": without a class attribute a VIA import has exactly one class, the list has " +
-                        std::to_string(data.class_names.size()));
+      throw ImportError(
+          ctx.options.classes.string() +
+          ": without a class attribute a VIA import has exactly one class, the list has " +
+          std::to_string(data.class_names.size()));
     }
   }
 
@@ -74,8 +76,10 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
     const std::string display = file.string();
     const Json json = ParseJsonFile(file, display);
     const JsonNode top(json, display, "");
-    if (!top.IsObject()) top.Fail(std::string("expected a VIA project object, found ") + json.type_name());
-    const fs::path image_dir = ctx.options.images.empty() ? Normal(file.parent_path()) : Normal(ctx.options.images);
+    if (!top.IsObject())
+      top.Fail(std::string("expected a VIA project object, found ") + json.type_name());
+    const fs::path image_dir =
+        ctx.options.images.empty() ? Normal(file.parent_path()) : Normal(ctx.options.images);
 
     JsonNode metadata = top;
     std::vector<std::string> order;
@@ -87,7 +91,8 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
       }
     }
     if (order.empty()) {
-      metadata.ForEachMember([&](const std::string& key, const JsonNode&) { order.push_back(key); });
+      metadata.ForEachMember(
+          [&](const std::string& key, const JsonNode&) { order.push_back(key); });
     }
     for (const std::string& key : order) {
       const JsonNode item = metadata[key];
@@ -95,14 +100,16 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
       if (filename.empty()) item["filename"].Fail("empty file name");
       Entry entry;
       entry.image = Normal(image_dir / filename);
-      if (!seen.insert(entry.image).second) item["filename"].Fail("image '" + filename + "' listed twice");
+      if (!seen.insert(entry.image).second)
+        item["filename"].Fail("image '" + filename + "' listed twice");
       const ImageInfo info = SizeImageFile(entry.image, item["filename"].Where());
       entry.asset.width = info.width;
       entry.asset.height = info.height;
 
       const JsonNode regions = item["regions"];
       if (!regions.IsArray() && !regions.IsObject()) {
-        regions.Fail(std::string("expected an array or object of regions, found ") + regions.raw().type_name());
+        regions.Fail(std::string("expected an array or object of regions, found ") +
+                     regions.raw().type_name());
       }
       auto read_region = [&](const JsonNode& region) {
         const JsonNode shape = region["shape_attributes"];
@@ -130,11 +137,13 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
         }
         int class_id = 0;
         if (by_attribute) {
-          const std::string value = ClassValue(region["region_attributes"], ctx.options.class_attribute);
+          const std::string value =
+              ClassValue(region["region_attributes"], ctx.options.class_attribute);
           if (fixed_classes) {
             const auto it = std::find(data.class_names.begin(), data.class_names.end(), value);
             if (it == data.class_names.end()) {
-              region["region_attributes"][ctx.options.class_attribute].Fail("class '" + value + "' is not in " + ctx.options.classes.string());
+              region["region_attributes"][ctx.options.class_attribute].Fail(
+                  "class '" + value + "' is not in " + ctx.options.classes.string());
             }
             class_id = static_cast<int>(it - data.class_names.begin());
           } else {
@@ -154,7 +163,8 @@ Dataset LoadVia(const fs::path& path, Context& ctx) {
 
   std::vector<fs::path> images;
   for (const Entry& e : entries) images.push_back(e.image);
-  const fs::path root = CommonRoot(ctx.options.images.empty() ? base : Normal(ctx.options.images), images);
+  const fs::path root =
+      CommonRoot(ctx.options.images.empty() ? base : Normal(ctx.options.images), images);
   data.image_root = root.string();
   for (Entry& e : entries) {
     e.asset.path = RelativeTo(e.image, root);

@@ -14,7 +14,8 @@ namespace understudy::detail {
 namespace fs = std::filesystem;
 namespace {
 
-const std::vector<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
+const std::vector<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".bmp",
+                                                   ".tif", ".tiff", ".webp"};
 
 bool ParseDouble(const std::string& token, double* out) {
   if (token.empty()) return false;
@@ -35,7 +36,8 @@ fs::path ImagesFor(const fs::path& labels) {
     if (parts[i] == "labels") last = static_cast<int>(i);
   }
   if (last < 0) return {};
-  for (std::size_t i = 0; i < parts.size(); ++i) out /= (static_cast<int>(i) == last ? fs::path("images") : parts[i]);
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    out /= (static_cast<int>(i) == last ? fs::path("images") : parts[i]);
   return out;
 }
 
@@ -48,7 +50,8 @@ struct Line {
 }  // namespace
 
 Dataset LoadYolo(const fs::path& path, Context& ctx) {
-  if (!fs::is_directory(path)) throw ImportError(path.string() + ": expected a YOLO data set folder");
+  if (!fs::is_directory(path))
+    throw ImportError(path.string() + ": expected a YOLO data set folder");
   const fs::path root = Normal(path);
   fs::path labels_dir = root, images_dir;
   if (fs::is_directory(root / "labels")) labels_dir = root / "labels";
@@ -118,7 +121,8 @@ Dataset LoadYolo(const fs::path& path, Context& ctx) {
         }
         max_class = std::max(max_class, class_id);
         if (coords == 4) {  // class cx cy w h: a detection box mixed into segment labels
-          if (!ctx.options.skip_bad_instances) throw ImportError(where + ": a box (class cx cy w h), not a polygon");
+          if (!ctx.options.skip_bad_instances)
+            throw ImportError(where + ": a box (class cx cy w h), not a polygon");
           ++ctx.report.skipped_instances;
           ctx.report.problems.push_back(where + ": a box (class cx cy w h), not a polygon");
           continue;

@@ -33,7 +33,8 @@ std::string ErrorOf(const std::function<void()>& fn) {
 TEST(AssetStore, DecodesPathAndInlineAssetsAsBgr) {
   TempDir dir;
   fs::create_directories(dir / "data/sub");
-  ASSERT_TRUE(cv::imwrite((dir / "data/sub/a.png").string(), cv::Mat(6, 8, CV_8U, cv::Scalar(7))));  // grey
+  ASSERT_TRUE(
+      cv::imwrite((dir / "data/sub/a.png").string(), cv::Mat(6, 8, CV_8U, cv::Scalar(7))));  // grey
   AssetStoreOptions o;
   o.data_root = dir / "data";
   AssetStore store(o);
@@ -55,28 +56,41 @@ TEST(AssetStore, RejectsPathsThatLeaveTheRoot) {
   fs::create_directories(dir / "data/in");
   fs::create_directories(dir / "data2");
   fs::create_directories(dir / "outside");
-  ASSERT_TRUE(cv::imwrite((dir / "data/in/ok.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
-  ASSERT_TRUE(cv::imwrite((dir / "outside/secret.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
+  ASSERT_TRUE(
+      cv::imwrite((dir / "data/in/ok.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
+  ASSERT_TRUE(
+      cv::imwrite((dir / "outside/secret.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
   ASSERT_TRUE(cv::imwrite((dir / "data2/x.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
-  fs::create_symlink(dir / "outside", dir / "data/escape");                  // dir link leaving the root
-  fs::create_symlink(dir / "outside/secret.png", dir / "data/secret.png");   // file link leaving it
-  fs::create_symlink(dir / "data/in/ok.png", dir / "data/alias.png");        // link staying inside
+  fs::create_symlink(dir / "outside", dir / "data/escape");  // dir link leaving the root
+  fs::create_symlink(dir / "outside/secret.png", dir / "data/secret.png");  // file link leaving it
+  fs::create_symlink(dir / "data/in/ok.png", dir / "data/alias.png");       // link staying inside
   AssetStoreOptions o;
   o.data_root = dir / "data";
   AssetStore store(o);
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "../outside/secret.png"); }).find("leaves the data root"), std::string::npos);
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "in/../../outside/secret.png"); }).find("leaves the data root"), std::string::npos);
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "../data2/x.png"); }).find("leaves the data root"), std::string::npos);  // prefix "data" of "data2"
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", (dir / "data/in/ok.png").string()); }).find("absolute path"), std::string::npos);
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "escape/secret.png"); }).find("leaves the data root"), std::string::npos);
-  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "secret.png"); }).find("leaves the data root"), std::string::npos);
+  EXPECT_NE(
+      ErrorOf([&] { store.AddPath("x", "../outside/secret.png"); }).find("leaves the data root"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              store.AddPath("x", "in/../../outside/secret.png");
+            }).find("leaves the data root"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "../data2/x.png"); }).find("leaves the data root"),
+            std::string::npos);  // prefix "data" of "data2"
+  EXPECT_NE(
+      ErrorOf([&] { store.AddPath("x", (dir / "data/in/ok.png").string()); }).find("absolute path"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "escape/secret.png"); }).find("leaves the data root"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] { store.AddPath("x", "secret.png"); }).find("leaves the data root"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf([&] { store.AddPath("ok", "in/../in/ok.png"); }), "");
   EXPECT_EQ(ErrorOf([&] { store.AddPath("alias", "alias.png"); }), "");
   EXPECT_EQ(store.Get("alias").rows, 2);
   EXPECT_FALSE(store.Contains("x"));
   // A link swapped after registration is caught when the asset is decoded.
   fs::create_directories(dir / "data/swap");
-  ASSERT_TRUE(cv::imwrite((dir / "data/swap/s.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
+  ASSERT_TRUE(
+      cv::imwrite((dir / "data/swap/s.png").string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(1))));
   fs::create_symlink(dir / "data/swap", dir / "data/link");
   store.AddPath("swapped", "link/s.png");
   fs::remove(dir / "data/link");
@@ -92,17 +106,22 @@ TEST(AssetStore, ClearErrorsForCorruptAndOversizedImages) {
   o.max_pixels = 2000;
   AssetStore store(o);
   store.Put("garbage", {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
-  EXPECT_NE(ErrorOf([&] { store.Get("garbage"); }).find("asset 'garbage': cannot decode"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { store.Get("garbage"); }).find("asset 'garbage': cannot decode"),
+            std::string::npos);
   std::vector<std::uint8_t> cut = Png(20, 20, 5);
   cut.resize(cut.size() / 2);
   store.Put("cut", cut);
-  EXPECT_NE(ErrorOf([&] { store.Get("cut"); }).find("asset 'cut': cannot decode"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { store.Get("cut"); }).find("asset 'cut': cannot decode"),
+            std::string::npos);
   store.Put("wide", Png(101, 10, 1));
-  EXPECT_EQ(ErrorOf([&] { store.Get("wide"); }), "asset 'wide': 101x10 exceeds the 100-pixel width cap");
+  EXPECT_EQ(ErrorOf([&] { store.Get("wide"); }),
+            "asset 'wide': 101x10 exceeds the 100-pixel width cap");
   store.Put("tall", Png(10, 51, 1));
-  EXPECT_EQ(ErrorOf([&] { store.Get("tall"); }), "asset 'tall': 10x51 exceeds the 50-pixel height cap");
+  EXPECT_EQ(ErrorOf([&] { store.Get("tall"); }),
+            "asset 'tall': 10x51 exceeds the 50-pixel height cap");
   store.Put("big", Png(50, 41, 1));
-  EXPECT_EQ(ErrorOf([&] { store.Get("big"); }), "asset 'big': 50x41 (2050 pixels) exceeds the 2000-pixel cap");
+  EXPECT_EQ(ErrorOf([&] { store.Get("big"); }),
+            "asset 'big': 50x41 (2050 pixels) exceeds the 2000-pixel cap");
   // A header claiming 40000x30000 is refused before anything is allocated for it.
   std::vector<std::uint8_t> header = Png(1, 1, 0);
   const std::uint32_t w = 40000, h = 30000;
@@ -112,7 +131,8 @@ TEST(AssetStore, ClearErrorsForCorruptAndOversizedImages) {
   }
   AssetStore defaults(AssetStoreOptions{});
   defaults.Put("x.jpg", header);
-  EXPECT_EQ(ErrorOf([&] { defaults.Get("x.jpg"); }), "asset 'x.jpg': 40000x30000 exceeds the 16384-pixel width cap");
+  EXPECT_EQ(ErrorOf([&] { defaults.Get("x.jpg"); }),
+            "asset 'x.jpg': 40000x30000 exceeds the 16384-pixel width cap");
   EXPECT_EQ(defaults.cache_stats().entries, 0u);
 }
 
@@ -177,14 +197,16 @@ TEST(AssetStore, ConcurrentReadersShareDecodesAndSeeConsistentImages) {
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
   const AssetCacheStats s = store.cache_stats();
-  EXPECT_EQ(s.misses, static_cast<std::size_t>(kAssets));  // one decode per asset, however many asked at once
+  EXPECT_EQ(s.misses,
+            static_cast<std::size_t>(kAssets));  // one decode per asset, however many asked at once
   EXPECT_EQ(s.hits + s.misses, 8u * 200u);
 }
 
 TEST(AssetStore, RegistersADataset) {
   TempDir dir;
   fs::create_directories(dir / "root/set/img");
-  ASSERT_TRUE(cv::imwrite((dir / "root/set/img/p.png").string(), cv::Mat(3, 4, CV_8UC3, cv::Scalar(1))));
+  ASSERT_TRUE(
+      cv::imwrite((dir / "root/set/img/p.png").string(), cv::Mat(3, 4, CV_8UC3, cv::Scalar(1))));
   Dataset d;
   d.image_root = (dir / "root/set").string();
   AssetRecord a;
@@ -205,7 +227,8 @@ TEST(AssetStore, RegistersADataset) {
   narrow.data_root = dir / "root/set/img";
   AssetStore other(narrow);
   d.image_root = (dir / "root").string();
-  d.assets[0].path = "set/img/new.png";  // no such file yet, but inside: registration checks the root
+  d.assets[0].path =
+      "set/img/new.png";  // no such file yet, but inside: registration checks the root
   EXPECT_NO_THROW(AddDataset(other, d));
   d.assets[0].path = "x.png";  // root/x.png lies outside root/set/img
   EXPECT_THROW(AddDataset(other, d), AssetError);

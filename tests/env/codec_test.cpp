@@ -15,8 +15,13 @@ namespace {
 std::vector<std::uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::vector<std::pair<std::string, std::string>> cases = {{"", ""},
+                                                                  {"f", "Zg=="},
+                                                                  {"fo", "Zm8="},
+                                                                  {"foo", "Zm9v"},
+                                                                  {"foob", "Zm9vYg=="},
+                                                                  {"fooba", "Zm9vYmE="},
+                                                                  {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : cases) {
     EXPECT_EQ(Base64Encode(Bytes(plain)), encoded);
     EXPECT_EQ(Base64Decode(encoded), Bytes(plain)) << encoded;
@@ -39,16 +44,15 @@ TEST(Base64, RoundTripsAllByteValues) {
 
 TEST(Base64, RejectsBadInput) {
   EXPECT_THROW(Base64Decode("Zm9v!"), std::invalid_argument);     // bad character
-  EXPECT_THROW(Base64Decode("Zm9vY"), std::invalid_argument);      // one dangling sextet
-  EXPECT_THROW(Base64Decode("Zg==Zg=="), std::invalid_argument);   // data after padding
-  EXPECT_THROW(Base64Decode("Zg==="), std::invalid_argument);      // too much padding
-  EXPECT_THROW(Base64Decode("Zm8=="), std::invalid_argument);      // padding past the group
+  EXPECT_THROW(Base64Decode("Zm9vY"), std::invalid_argument);     // one dangling sextet
+  EXPECT_THROW(Base64Decode("Zg==Zg=="), std::invalid_argument);  // data after padding
+  EXPECT_THROW(Base64Decode("Zg==="), std::invalid_argument);     // too much padding
+  EXPECT_THROW(Base64Decode("Zm8=="), std::invalid_argument);     // padding past the group
 }
 
 TEST(Rle, ColumnMajorCountsOfASmallMask) {
   // 2 rows x 3 columns; column-major pixel order: (0,0) (1,0) (0,1) (1,1) (0,2) (1,2).
-  cv::Mat m = (cv::Mat_<std::uint8_t>(2, 3) << 0, 1, 1,
-                                                0, 1, 0);
+  cv::Mat m = (cv::Mat_<std::uint8_t>(2, 3) << 0, 1, 1, 0, 1, 0);
   const Rle rle = RleEncode(m);
   EXPECT_EQ(rle.counts, (std::vector<std::uint32_t>{2, 3, 1}));
   EXPECT_EQ(cv::countNonZero(RleDecode(rle) != m), 0);
@@ -60,10 +64,14 @@ TEST(Rle, ColumnMajorCountsOfASmallMask) {
 TEST(Rle, DecodesAStringWrittenByPycocotools) {
   // A 50x70 mask encoded by pycocotools, quoted in the README of armengot/COCOtoolsFORK.
   const std::string counts =
-      "0g05b08J4M2N2NA^O1`0OCO=0E090H080IO68DH;>@C>a0_O_O`0j0OWOF<:CM72I24NL43JM92FN;1ENKO72L0LO91J0MO92"
-      "INO0NO122OO0M031O000NO31OO11MO40N011MO41MO21L06OL021L06OL021L06OL021L060J040L060J040L060J040L060J"
-      "040L060J040L060J040L060KO31L060KO31L06OL021L06OL021L06OL021MO41MO21MO40N100NO310O00M0310O00NO1220"
-      "NO92IONO91KOMO72M0<1EO:2GN63KM34OLM73JF<;=1G_O_Ob0=AC`07EH=1IO71H090F0:1DO>1_O1b0>2N2N3L6H]O";
+      "0g05b08J4M2N2NA^O1`0OCO=0E090H080IO68DH;>@C>a0_O_O`0j0OWOF<:CM72I24NL43JM92FN;"
+      "1ENKO72L0LO91J0MO92"
+      "INO0NO122OO0M031O000NO31OO11MO40N011MO41MO21L06OL021L06OL021L06OL021L060J040L060J040L060J040"
+      "L060J"
+      "040L060J040L060J040L060KO31L060KO31L06OL021L06OL021L06OL021MO41MO21MO40N100NO310O00M0310O00N"
+      "O1220"
+      "NO92IONO91KOMO72M0<1EO:2GN63KM34OLM73JF<;=1G_O_Ob0=AC`07EH=1IO71H090F0:1DO>1_O1b0>2N2N3L6H]"
+      "O";
   const Rle rle = RleFromString(counts, 50, 70);
   EXPECT_NO_THROW(CheckRle(rle));  // the runs cover exactly 50*70 pixels
   EXPECT_EQ(RleToString(rle), counts);
@@ -124,15 +132,37 @@ TEST(ImageHeader, ReadsPngJpegBmpSizes) {
 
 // Inserts an APP1 EXIF segment with the given orientation right after the JPEG's SOI marker.
 std::vector<std::uint8_t> WithOrientation(std::vector<std::uint8_t> jpeg, int orientation) {
-  std::vector<std::uint8_t> tiff = {'I', 'I', 42, 0, 8, 0, 0, 0,  // little-endian, IFD at 8
-                                    1, 0,                          // one entry
-                                    0x12, 0x01, 3, 0, 1, 0, 0, 0,  // tag 0x0112, SHORT, count 1
-                                    static_cast<std::uint8_t>(orientation), 0, 0, 0,
-                                    0, 0, 0, 0};                   // no next IFD
+  std::vector<std::uint8_t> tiff = {'I',
+                                    'I',
+                                    42,
+                                    0,
+                                    8,
+                                    0,
+                                    0,
+                                    0,  // little-endian, IFD at 8
+                                    1,
+                                    0,  // one entry
+                                    0x12,
+                                    0x01,
+                                    3,
+                                    0,
+                                    1,
+                                    0,
+                                    0,
+                                    0,  // tag 0x0112, SHORT, count 1
+                                    static_cast<std::uint8_t>(orientation),
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0};  // no next IFD
   std::vector<std::uint8_t> payload = {'E', 'x', 'i', 'f', 0, 0};
   payload.insert(payload.end(), tiff.begin(), tiff.end());
   const std::size_t len = payload.size() + 2;
-  std::vector<std::uint8_t> seg = {0xFF, 0xE1, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
+  std::vector<std::uint8_t> seg = {0xFF, 0xE1, static_cast<std::uint8_t>(len >> 8),
+                                   static_cast<std::uint8_t>(len)};
   seg.insert(seg.end(), payload.begin(), payload.end());
   jpeg.insert(jpeg.begin() + 2, seg.begin(), seg.end());
   return jpeg;

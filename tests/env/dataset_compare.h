@@ -8,7 +8,8 @@
 namespace understudy::testing {
 
 inline std::string CompareRings(const Ring& a, const Ring& b) {
-  if (a.size() != b.size()) return std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " vertices";
+  if (a.size() != b.size())
+    return std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " vertices";
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i] != b[i]) return "vertex " + std::to_string(i) + " differs";
   }
@@ -20,7 +21,8 @@ inline std::string CompareInstances(const Instance& a, const Instance& b) {
   for (std::size_t p = 0; p < a.parts.size(); ++p) {
     std::string d = CompareRings(a.parts[p].outer, b.parts[p].outer);
     if (!d.empty()) return "part " + std::to_string(p) + " outer: " + d;
-    if (a.parts[p].holes.size() != b.parts[p].holes.size()) return "part " + std::to_string(p) + " hole count differs";
+    if (a.parts[p].holes.size() != b.parts[p].holes.size())
+      return "part " + std::to_string(p) + " hole count differs";
     for (std::size_t h = 0; h < a.parts[p].holes.size(); ++h) {
       d = CompareRings(a.parts[p].holes[h], b.parts[p].holes[h]);
       if (!d.empty()) return "part " + std::to_string(p) + " hole " + std::to_string(h) + ": " + d;

@@ -33,14 +33,16 @@ std::vector<std::uint8_t> PngBytes(const cv::Mat& m) {
 }
 
 TEST(DatasetFormat, NamesRoundTrip) {
-  for (const char* n : {"coco", "via", "labelme", "yolo", "masks"}) EXPECT_EQ(FormatName(ParseDatasetFormat(n)), n);
+  for (const char* n : {"coco", "via", "labelme", "yolo", "masks"})
+    EXPECT_EQ(FormatName(ParseDatasetFormat(n)), n);
   EXPECT_THROW(ParseDatasetFormat("voc"), std::invalid_argument);
 }
 
 TEST(ViaImport, Version1ShapesAndSkippedShapes) {
   TempDir dir;
   WriteJpeg(dir / "a.jpg", 100, 80);
-  WriteFile(dir / "via.json", R"({"a.jpg123": {"filename": "a.jpg", "size": 123, "file_attributes": {},
+  WriteFile(dir / "via.json",
+            R"({"a.jpg123": {"filename": "a.jpg", "size": 123, "file_attributes": {},
     "regions": {
       "0": {"shape_attributes": {"name": "polygon", "all_points_x": [10, 50, 30, 10], "all_points_y": [10, 10, 40, 10]}, "region_attributes": {}},
       "1": {"shape_attributes": {"name": "rect", "x": 5, "y": 6, "width": 20, "height": 10}, "region_attributes": {}},
@@ -96,8 +98,9 @@ TEST(LabelmeImport, GroupsIgnoreInlineImageAndShapeTypes) {
   const std::string data = Base64Encode(PngBytes(img));
   cv::Mat mask(5, 6, CV_8U, cv::Scalar(0));
   mask(cv::Rect(1, 1, 3, 2)) = 255;
-  WriteFile(dir / "x.json", R"({"version": "5.0.1", "flags": {}, "imagePath": "x.json", "imageData": ")" + data +
-                                R"(", "imageHeight": 50, "imageWidth": 40, "shapes": [
+  WriteFile(dir / "x.json",
+            R"({"version": "5.0.1", "flags": {}, "imagePath": "x.json", "imageData": ")" + data +
+                R"(", "imageHeight": 50, "imageWidth": 40, "shapes": [
     {"label": "dog", "points": [[1,1],[10,1],[10,10]], "group_id": 3, "shape_type": "polygon", "flags": {}},
     {"label": "cat", "points": [[20,20],[30,20],[30,30]], "group_id": null, "shape_type": "polygon", "flags": {}},
     {"label": "dog", "points": [[12,1],[20,1],[20,10]], "group_id": 3, "shape_type": "polygon", "flags": {}},
@@ -105,7 +108,7 @@ TEST(LabelmeImport, GroupsIgnoreInlineImageAndShapeTypes) {
     {"label": "__ignore__", "points": [[30,40],[39,40],[39,49]], "group_id": null, "shape_type": "polygon", "flags": {}},
     {"label": "dog", "points": [[20,40],[25,40]], "group_id": null, "shape_type": "circle", "flags": {}},
     {"label": "dog", "points": [[2,2],[7,6]], "group_id": null, "shape_type": "mask", "mask": ")" +
-                                Base64Encode(PngBytes(mask)) + R"(", "flags": {}},
+                Base64Encode(PngBytes(mask)) + R"(", "flags": {}},
     {"label": "dog", "points": [[1,1],[3,3]], "group_id": null, "shape_type": "line", "flags": {}}]})");
   ImportReport report;
   const Dataset d = LoadDataset(DatasetFormat::kLabelme, dir.path(), {}, report);
@@ -129,7 +132,9 @@ TEST(LabelmeImport, GroupsIgnoreInlineImageAndShapeTypes) {
 TEST(LabelmeImport, ExportRoundTripKeepsGroupsCrowdsAndIgnore) {
   TempDir dir;
   WriteJpeg(dir / "in/p.jpg", 64, 48);
-  WriteFile(dir / "in/p.json", R"({"imagePath": "p.jpg", "imageData": null, "imageHeight": 48, "imageWidth": 64, "shapes": [
+  WriteFile(
+      dir / "in/p.json",
+      R"({"imagePath": "p.jpg", "imageData": null, "imageHeight": 48, "imageWidth": 64, "shapes": [
     {"label": "a", "points": [[1,1],[10,1],[10,10]], "group_id": 7, "shape_type": "polygon", "flags": {}},
     {"label": "a", "points": [[12,1],[20,1],[20,10]], "group_id": 7, "shape_type": "polygon", "flags": {}},
     {"label": "b", "points": [[30,30],[40,30],[40,40]], "shape_type": "polygon", "flags": {"crowd": true}},
@@ -142,7 +147,8 @@ TEST(LabelmeImport, ExportRoundTripKeepsGroupsCrowdsAndIgnore) {
   ASSERT_EQ(back.assets.size(), 1u);
   EXPECT_EQ(back.assets[0].width, 64);
   // The image stays where it was; the exported imagePath points back at it.
-  EXPECT_EQ(fs::path(back.image_root) / back.assets[0].path, fs::path(d.image_root) / d.assets[0].path);
+  EXPECT_EQ(fs::path(back.image_root) / back.assets[0].path,
+            fs::path(d.image_root) / d.assets[0].path);
   Dataset expected = d;
   expected.assets[0].id = back.assets[0].id;
   expected.assets[0].path = back.assets[0].path;
@@ -157,15 +163,17 @@ TEST(CocoImport, PolygonsRleCrowdAndCategoryMapping) {
   m(cv::Rect(4, 4, 2, 2)) = 0;  // a hole
   const Rle rle = RleEncode(m);
   std::string counts_list;
-  for (std::uint32_t c : rle.counts) counts_list += (counts_list.empty() ? "" : ",") + std::to_string(c);
-  WriteFile(dir / "ann.json", R"({"images": [{"id": 7, "file_name": "images/i.jpg", "width": 20, "height": 10}],
+  for (std::uint32_t c : rle.counts)
+    counts_list += (counts_list.empty() ? "" : ",") + std::to_string(c);
+  WriteFile(dir / "ann.json",
+            R"({"images": [{"id": 7, "file_name": "images/i.jpg", "width": 20, "height": 10}],
     "categories": [{"id": 90, "name": "zebra"}, {"id": 3, "name": "car"}],
     "annotations": [
       {"id": 1, "image_id": 7, "category_id": 90, "iscrowd": 0, "segmentation": [[1,1, 5,1, 5,5], [10,1, 15,1, 15,5]]},
       {"id": 2, "image_id": 7, "category_id": 3, "iscrowd": 1, "segmentation": {"size": [10, 20], "counts": [)" +
-                                  counts_list + R"(]}},
+                counts_list + R"(]}},
       {"id": 3, "image_id": 7, "category_id": 3, "iscrowd": 0, "segmentation": {"size": [10, 20], "counts": ")" +
-                                  RleToString(rle) + R"("}}]})");
+                RleToString(rle) + R"("}}]})");
   const Dataset d = LoadDataset(DatasetFormat::kCoco, dir / "ann.json");
   EXPECT_EQ(d.class_names, (std::vector<std::string>{"car", "zebra"}));  // ascending category id
   ASSERT_EQ(d.assets.size(), 1u);
@@ -200,7 +208,8 @@ TEST(CocoImport, ExportImportIdentityWithMultiPartHolesAndInline) {
   a.instances.push_back({two, 1, false});
   // A pixel-edge instance with a hole (as traced from a mask): RLE in COCO, traced back exactly.
   Instance holed;
-  holed.parts.push_back(Polygon{{{3, 12}, {13, 12}, {13, 22}, {3, 22}}, {{{6, 15}, {6, 18}, {9, 18}, {9, 15}}}});
+  holed.parts.push_back(
+      Polygon{{{3, 12}, {13, 12}, {13, 22}, {3, 22}}, {{{6, 15}, {6, 18}, {9, 18}, {9, 15}}}});
   a.instances.push_back({holed, 0, true});
   d.assets.push_back(a);
   AssetRecord inl;
@@ -263,9 +272,9 @@ TEST(MasksImport, GreyscaleIdsWithClassPngAndVoid) {
   WriteJpeg(dir / "JPEGImages/m.jpg", 30, 20);
   cv::Mat ids(20, 30, CV_8U, cv::Scalar(0)), cls(20, 30, CV_8U, cv::Scalar(0));
   ids(cv::Rect(1, 1, 10, 10)) = 1;
-  ids(cv::Rect(4, 4, 3, 3)) = 0;    // hole in object 1
+  ids(cv::Rect(4, 4, 3, 3)) = 0;  // hole in object 1
   ids(cv::Rect(15, 2, 5, 5)) = 2;
-  ids(cv::Rect(22, 2, 3, 3)) = 2;   // object 2 in two pieces
+  ids(cv::Rect(22, 2, 3, 3)) = 2;     // object 2 in two pieces
   ids(cv::Rect(0, 15, 30, 2)) = 255;  // void band
   cls.setTo(3, ids == 1);
   cls.setTo(1, ids == 2);
@@ -299,7 +308,8 @@ TEST(Import, SkipBadInstancesCountsInsteadOfFailing) {
     LoadDataset(DatasetFormat::kVia, dir / "via.json");
     FAIL() << "a two-vertex polygon was accepted";
   } catch (const ImportError& e) {
-    EXPECT_NE(std::string(e.what()).find("via.json: ['a.jpg1'].regions[0]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("via.json: ['a.jpg1'].regions[0]"), std::string::npos)
+        << e.what();
   }
   ImportOptions skip;
   skip.skip_bad_instances = true;
@@ -308,7 +318,8 @@ TEST(Import, SkipBadInstancesCountsInsteadOfFailing) {
   EXPECT_EQ(d.assets[0].instances.size(), 1u);
   EXPECT_EQ(report.skipped_instances, 2u);
   ASSERT_EQ(report.problems.size(), 2u);
-  EXPECT_NE(report.problems[1].find("outside the 100x100 image"), std::string::npos) << report.problems[1];
+  EXPECT_NE(report.problems[1].find("outside the 100x100 image"), std::string::npos)
+      << report.problems[1];
 }
 
 }  // namespace

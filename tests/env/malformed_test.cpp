@@ -22,7 +22,8 @@ using testing::WriteFile;
 enum class Outcome { kLoaded, kImportError };
 
 // Loads and classifies; any exception other than ImportError fails the test.
-Outcome Try(DatasetFormat format, const fs::path& path, const ImportOptions& options, std::string* message = nullptr) {
+Outcome Try(DatasetFormat format, const fs::path& path, const ImportOptions& options,
+            std::string* message = nullptr) {
   try {
     LoadDataset(format, path, options);
     return Outcome::kLoaded;
@@ -48,7 +49,8 @@ void TruncateEverywhere(DatasetFormat format, const std::string& text, const fs:
   std::vector<std::size_t> cuts;
   for (std::size_t i = 0; i < std::min<std::size_t>(64, text.size()); ++i) cuts.push_back(i);
   for (std::size_t k = 1; k < 250; ++k) cuts.push_back(text.size() * k / 250);
-  for (std::size_t i = text.size() > 8 ? text.size() - 8 : 0; i < text.size(); ++i) cuts.push_back(i);
+  for (std::size_t i = text.size() > 8 ? text.size() - 8 : 0; i < text.size(); ++i)
+    cuts.push_back(i);
   for (std::size_t cut : cuts) {
     WriteFile(file, text.substr(0, cut));
     std::string message;
@@ -68,31 +70,46 @@ TEST(Malformed, TruncatedRealJsonFiles) {
   TempDir dir;
   ImportOptions via;
   via.images = balloon;
-  TruncateEverywhere(DatasetFormat::kVia, testing::ReadFile(balloon / "via_region_data.json"), dir / "via.json", via);
+  TruncateEverywhere(DatasetFormat::kVia, testing::ReadFile(balloon / "via_region_data.json"),
+                     dir / "via.json", via);
   ImportOptions labelme;
   labelme.images = lm / "instance_segmentation/data_annotated";
-  TruncateEverywhere(DatasetFormat::kLabelme, testing::ReadFile(lm / "instance_segmentation/data_annotated/2011_000006.json"),
-                     dir / "lm.json", labelme);
+  TruncateEverywhere(
+      DatasetFormat::kLabelme,
+      testing::ReadFile(lm / "instance_segmentation/data_annotated/2011_000006.json"),
+      dir / "lm.json", labelme);
   // The tutorial file embeds its image: cuts inside imageData are invalid JSON too.
   labelme.images = lm / "tutorial";
-  TruncateEverywhere(DatasetFormat::kLabelme, testing::ReadFile(lm / "tutorial/apc2016_obj3.json"), dir / "apc.json", labelme);
+  TruncateEverywhere(DatasetFormat::kLabelme, testing::ReadFile(lm / "tutorial/apc2016_obj3.json"),
+                     dir / "apc.json", labelme);
   ImportOptions coco;
   coco.images = lm / "instance_segmentation/data_dataset_coco";
-  TruncateEverywhere(DatasetFormat::kCoco, testing::ReadFile(lm / "instance_segmentation/data_dataset_coco/annotations.json"),
-                     dir / "coco.json", coco);
+  TruncateEverywhere(
+      DatasetFormat::kCoco,
+      testing::ReadFile(lm / "instance_segmentation/data_dataset_coco/annotations.json"),
+      dir / "coco.json", coco);
 }
 
 // Every value of a valid document replaced by every other JSON type: loads or an ImportError.
-void MutateEveryNode(DatasetFormat format, const Json& doc, const fs::path& file, const ImportOptions& options,
-                     std::size_t* errors, std::size_t* total) {
-  const std::vector<Json> replacements = {nullptr, true, -1, 1e308, 2.5, "text", Json::array(), Json::object(),
-                                          Json::array({Json::array()}), Json::array({1, "a"})};
+void MutateEveryNode(DatasetFormat format, const Json& doc, const fs::path& file,
+                     const ImportOptions& options, std::size_t* errors, std::size_t* total) {
+  const std::vector<Json> replacements = {nullptr,
+                                          true,
+                                          -1,
+                                          1e308,
+                                          2.5,
+                                          "text",
+                                          Json::array(),
+                                          Json::object(),
+                                          Json::array({Json::array()}),
+                                          Json::array({1, "a"})};
   const Json flat = doc.flatten();
   std::vector<std::string> pointers;
   for (auto it = flat.begin(); it != flat.end(); ++it) {
     // The leaf and each of its parents.
     for (Json::json_pointer p(it.key()); !p.empty(); p = p.parent_pointer()) {
-      if (std::find(pointers.begin(), pointers.end(), p.to_string()) == pointers.end()) pointers.push_back(p.to_string());
+      if (std::find(pointers.begin(), pointers.end(), p.to_string()) == pointers.end())
+        pointers.push_back(p.to_string());
     }
   }
   for (const std::string& ptr : pointers) {
@@ -122,13 +139,15 @@ TEST(Malformed, WrongTypesForEveryField) {
   with_attribute.class_attribute = "c";
   MutateEveryNode(DatasetFormat::kVia, via, dir / "via.json", with_attribute, &errors, &total);
 
-  const Json labelme = Json::parse(R"({"version": "5.0.1", "imagePath": "a.jpg", "imageData": null, "imageHeight": 30, "imageWidth": 40,
+  const Json labelme = Json::parse(
+      R"({"version": "5.0.1", "imagePath": "a.jpg", "imageData": null, "imageHeight": 30, "imageWidth": 40,
     "shapes": [{"label": "p", "points": [[1, 1], [20, 1], [10, 20]], "group_id": 1, "shape_type": "polygon", "flags": {"crowd": false}},
                {"label": "p", "points": [[21, 1], [30, 1], [25, 20]], "group_id": 1, "shape_type": "polygon", "flags": {}},
                {"label": "q", "points": [[1, 1], [5, 5]], "group_id": null, "shape_type": "rectangle", "flags": {}}]})");
   MutateEveryNode(DatasetFormat::kLabelme, labelme, dir / "lm.json", {}, &errors, &total);
 
-  const Json coco = Json::parse(R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
+  const Json coco =
+      Json::parse(R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
     "categories": [{"id": 1, "name": "p"}],
     "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "segmentation": [[1, 1, 20, 1, 10, 20]]},
                     {"id": 2, "image_id": 1, "category_id": 1, "iscrowd": 1, "segmentation": {"size": [30, 40], "counts": [5, 10, 1185]}}]})");
@@ -141,19 +160,31 @@ TEST(Malformed, ErrorsNameTheField) {
   TempDir dir;
   WriteJpeg(dir / "a.jpg", 40, 30);
   std::string m;
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": "40", "height": 30}], "categories": [], "annotations": []})");
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "a.jpg", "width": "40", "height": 30}], "categories": [], "annotations": []})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("images[0].width: expected an integer, found string"), std::string::npos) << m;
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 41, "height": 30}], "categories": [], "annotations": []})");
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 41, "height": 30}], "categories": [], "annotations": []})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("says 41x30 but 'a.jpg' is 40x30"), std::string::npos) << m;
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}], "categories": [{"id": 1, "name": "p"}],
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}], "categories": [{"id": 1, "name": "p"}],
     "annotations": [{"image_id": 1, "category_id": 1, "segmentation": {"size": [30, 40], "counts": "0;"}}]})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("annotations[0].segmentation.counts: RLE"), std::string::npos) << m;
-  WriteFile(dir / "v.json", R"({"k": {"filename": "a.jpg", "regions": {"3": {"shape_attributes": {"name": "polygon", "all_points_x": [1, 2, 3], "all_points_y": [1, 2]}}}}})");
+  WriteFile(
+      dir / "v.json",
+      R"({"k": {"filename": "a.jpg", "regions": {"3": {"shape_attributes": {"name": "polygon", "all_points_x": [1, 2, 3], "all_points_y": [1, 2]}}}}})");
   ASSERT_EQ(Try(DatasetFormat::kVia, dir / "v.json", {}, &m), Outcome::kImportError);
-  EXPECT_NE(m.find("v.json: k.regions['3'].shape_attributes.all_points_y: 2 values but all_points_x has 3"), std::string::npos) << m;
+  EXPECT_NE(
+      m.find(
+          "v.json: k.regions['3'].shape_attributes.all_points_y: 2 values but all_points_x has 3"),
+      std::string::npos)
+      << m;
 }
 
 TEST(Malformed, MissingImages) {
@@ -165,13 +196,16 @@ TEST(Malformed, MissingImages) {
   WriteFile(dir / "l.json", R"({"imagePath": "gone.png", "shapes": []})");
   ASSERT_EQ(Try(DatasetFormat::kLabelme, dir / "l.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("l.json: imagePath: image"), std::string::npos) << m;
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "x/gone.jpg", "width": 4, "height": 3}], "categories": [], "annotations": []})");
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "x/gone.jpg", "width": 4, "height": 3}], "categories": [], "annotations": []})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("images[0].file_name: image"), std::string::npos) << m;
   TempDir masks;
   ASSERT_TRUE(fs::create_directories(masks / "SegmentationObject"));
   fs::create_directories(masks / "JPEGImages");
-  ASSERT_TRUE(cv::imwrite((masks / "SegmentationObject/a.png").string(), cv::Mat(3, 3, CV_8U, cv::Scalar(1))));
+  ASSERT_TRUE(cv::imwrite((masks / "SegmentationObject/a.png").string(),
+                          cv::Mat(3, 3, CV_8U, cv::Scalar(1))));
   ASSERT_EQ(Try(DatasetFormat::kMasks, masks.path(), {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("no image for it"), std::string::npos) << m;
   EXPECT_EQ(Try(DatasetFormat::kCoco, dir / "absent.json", {}, &m), Outcome::kImportError);
@@ -210,18 +244,23 @@ TEST(Malformed, YoloLines) {
 TEST(Malformed, BadBase64AndCorruptImages) {
   TempDir dir;
   std::string m;
-  WriteFile(dir / "l.json", R"({"imagePath": "l.jpg", "imageData": "iVBOR!!w0KGgo=", "shapes": []})");
+  WriteFile(dir / "l.json",
+            R"({"imagePath": "l.jpg", "imageData": "iVBOR!!w0KGgo=", "shapes": []})");
   ASSERT_EQ(Try(DatasetFormat::kLabelme, dir / "l.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("imageData: base64: invalid character"), std::string::npos) << m;
-  WriteFile(dir / "l.json", R"({"imagePath": "l.jpg", "imageData": "aGVsbG8gd29ybGQ=", "shapes": []})");  // "hello world"
+  WriteFile(
+      dir / "l.json",
+      R"({"imagePath": "l.jpg", "imageData": "aGVsbG8gd29ybGQ=", "shapes": []})");  // "hello world"
   ASSERT_EQ(Try(DatasetFormat::kLabelme, dir / "l.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("imageData: not a decodable image"), std::string::npos) << m;
   // A PNG cut in half: the header still reads, the pixels do not.
   std::vector<std::uint8_t> png;
   cv::imencode(".png", cv::Mat(30, 30, CV_8U, cv::Scalar(1)), png);
   png.resize(png.size() / 2);
-  WriteFile(dir / "l.json", R"({"imagePath": "l.jpg", "imageData": null, "shapes": [{"label": "a", "points": [[0, 0], [29, 29]], "shape_type": "mask", "mask": ")" +
-                                Base64Encode(png) + R"("}]})");
+  WriteFile(
+      dir / "l.json",
+      R"({"imagePath": "l.jpg", "imageData": null, "shapes": [{"label": "a", "points": [[0, 0], [29, 29]], "shape_type": "mask", "mask": ")" +
+          Base64Encode(png) + R"("}]})");
   WriteJpeg(dir / "l.jpg", 40, 40);
   ASSERT_EQ(Try(DatasetFormat::kLabelme, dir / "l.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("shapes[0].mask: not a decodable PNG"), std::string::npos) << m;
@@ -247,10 +286,14 @@ TEST(Malformed, DeepNestingAndHugeNumbers) {
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "deep.json", {}, &m), Outcome::kImportError);
   EXPECT_NE(m.find("expected a COCO object"), std::string::npos) << m;
   WriteJpeg(dir / "a.jpg", 4, 4);
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "p"}],
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "p"}],
     "annotations": [{"image_id": 1, "category_id": 1, "segmentation": {"size": [4, 4], "counts": [99999999999999999999]}}]})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
-  WriteFile(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "p"}],
+  WriteFile(
+      dir / "c.json",
+      R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "p"}],
     "annotations": [{"image_id": 1, "category_id": 1, "segmentation": [[1e400, 0, 1, 1, 0, 1]]}]})");
   ASSERT_EQ(Try(DatasetFormat::kCoco, dir / "c.json", {}, &m), Outcome::kImportError);
 }

@@ -17,11 +17,14 @@ cv::Mat RandomBlobs(std::mt19937_64& rng, int rows, int cols) {
   const int n = 1 + static_cast<int>(rng() % 6);
   for (int i = 0; i < n; ++i) {
     const cv::Point c(static_cast<int>(rng() % cols), static_cast<int>(rng() % rows));
-    const cv::Size axes(1 + static_cast<int>(rng() % (cols / 2)), 1 + static_cast<int>(rng() % (rows / 2)));
-    cv::ellipse(m, c, axes, static_cast<double>(rng() % 180), 0, 360, cv::Scalar((rng() % 3) ? 1 : 0), -1);
+    const cv::Size axes(1 + static_cast<int>(rng() % (cols / 2)),
+                        1 + static_cast<int>(rng() % (rows / 2)));
+    cv::ellipse(m, c, axes, static_cast<double>(rng() % 180), 0, 360,
+                cv::Scalar((rng() % 3) ? 1 : 0), -1);
   }
   // Salt and pepper: single pixels, diagonal contacts and one-pixel holes.
-  for (int i = 0; i < rows * cols / 20; ++i) m.at<std::uint8_t>(static_cast<int>(rng() % rows), static_cast<int>(rng() % cols)) ^= 1;
+  for (int i = 0; i < rows * cols / 20; ++i)
+    m.at<std::uint8_t>(static_cast<int>(rng() % rows), static_cast<int>(rng() % cols)) ^= 1;
   return m;
 }
 
@@ -42,8 +45,8 @@ TEST(TraceMask, SquareGivesItsPixelEdges) {
 TEST(TraceMask, HoleAndIslandInTheHole) {
   cv::Mat m(12, 12, CV_8U, cv::Scalar(0));
   m(cv::Rect(1, 1, 10, 10)) = 1;
-  m(cv::Rect(3, 3, 6, 6)) = 0;   // hole
-  m(cv::Rect(5, 5, 2, 2)) = 1;   // island inside the hole
+  m(cv::Rect(3, 3, 6, 6)) = 0;  // hole
+  m(cv::Rect(5, 5, 2, 2)) = 1;  // island inside the hole
   const Instance inst = TraceMask(m);
   ASSERT_EQ(inst.parts.size(), 2u);
   EXPECT_EQ(inst.parts[0].holes.size(), 1u);

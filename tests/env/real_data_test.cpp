@@ -27,7 +27,8 @@ using testing::CompareDatasets;
 using testing::TempDir;
 
 bool HasAsset(const Dataset& d, const std::string& id) {
-  return std::any_of(d.assets.begin(), d.assets.end(), [&](const AssetRecord& a) { return a.id == id; });
+  return std::any_of(d.assets.begin(), d.assets.end(),
+                     [&](const AssetRecord& a) { return a.id == id; });
 }
 
 // Throws (failing the test with the id) when absent; the tests check HasAsset first.
@@ -130,7 +131,8 @@ TEST(RealData, Coco128SegCountsMatchSource) {
 
 TEST(RealData, LabelmeInstancesGroupsAndIgnoreMatchSource) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(root, "labelme-examples/examples");
-  const Dataset seg = LoadDataset(DatasetFormat::kLabelme, root / "instance_segmentation/data_annotated");
+  const Dataset seg =
+      LoadDataset(DatasetFormat::kLabelme, root / "instance_segmentation/data_annotated");
   const DatasetStats s = ComputeStats(seg);
   EXPECT_EQ(s.images, 3u);
   EXPECT_EQ(s.instances, 12u);
@@ -141,7 +143,8 @@ TEST(RealData, LabelmeInstancesGroupsAndIgnoreMatchSource) {
   const AssetRecord* sofa_image = &AssetById(seg, "2011_000006.jpg");
   ASSERT_EQ(sofa_image->instances.size(), 6u);
   EXPECT_EQ(seg.class_names[static_cast<std::size_t>(sofa_image->instances[5].class_id)], "sofa");
-  EXPECT_EQ(sofa_image->instances[5].shape.parts.size(), 4u);  // an occluded sofa: 4 polygons, group 0
+  EXPECT_EQ(sofa_image->instances[5].shape.parts.size(),
+            4u);  // an occluded sofa: 4 polygons, group 0
 
   const Dataset tutorial = LoadDataset(DatasetFormat::kLabelme, root / "tutorial");
   ASSERT_EQ(tutorial.assets.size(), 1u);
@@ -153,14 +156,16 @@ TEST(RealData, LabelmeInstancesGroupsAndIgnoreMatchSource) {
   EXPECT_EQ(decoded.cols, 1210);
   EXPECT_EQ(decoded.rows, 907);
 
-  const DatasetStats video = ComputeStats(LoadDataset(DatasetFormat::kLabelme, root / "video_annotation/data_annotated"));
+  const DatasetStats video =
+      ComputeStats(LoadDataset(DatasetFormat::kLabelme, root / "video_annotation/data_annotated"));
   EXPECT_EQ(video.images, 5u);
   EXPECT_EQ(video.instances, 15u);
   // SOURCE.md: "41 polygons on real images (18 + 4 + 15)"; the three sets hold 18 + 4 + 15 = 37.
   EXPECT_EQ(s.polygons + s.ignore_regions + ComputeStats(tutorial).polygons + video.polygons, 37u);
 
   ImportReport report;
-  const DatasetStats prim = ComputeStats(LoadDataset(DatasetFormat::kLabelme, root / "primitives", {}, report));
+  const DatasetStats prim =
+      ComputeStats(LoadDataset(DatasetFormat::kLabelme, root / "primitives", {}, report));
   EXPECT_EQ(prim.instances, 5u);  // rectangle, circle, rectangle, polygon, mask
   EXPECT_EQ(report.skipped_shapes["labelme:line"], 1u);
   EXPECT_EQ(report.skipped_shapes["labelme:point"], 1u);
@@ -186,7 +191,9 @@ TEST(RealData, LabelmePolygonsMatchTheirVocMasks) {
     for (int y = 0; y < bgr.rows; ++y) {
       for (int x = 0; x < bgr.cols; ++x) {
         const cv::Vec3b c = bgr.at<cv::Vec3b>(y, x);
-        if (c != cv::Vec3b(0, 0, 0) && std::find(colours.begin(), colours.end(), c) == colours.end()) colours.push_back(c);
+        if (c != cv::Vec3b(0, 0, 0) &&
+            std::find(colours.begin(), colours.end(), c) == colours.end())
+          colours.push_back(c);
       }
     }
     for (const AnnotatedInstance& inst : a.instances) {
@@ -210,8 +217,8 @@ TEST(RealData, LabelmePolygonsMatchTheirVocMasks) {
   const double mean_pil = sum_pil / n, mean_centre = sum_centre / n;
   RecordProperty("mean_iou_integer_sampling", std::to_string(mean_pil));
   RecordProperty("mean_iou_centre_sampling", std::to_string(mean_centre));
-  std::cout << "labelme vs VOC masks: mean raster IoU " << mean_centre << " (pixel-centre sampling), "
-            << mean_pil << " (integer sampling)\n";
+  std::cout << "labelme vs VOC masks: mean raster IoU " << mean_centre
+            << " (pixel-centre sampling), " << mean_pil << " (integer sampling)\n";
   EXPECT_GE(mean_centre, 0.97);
 }
 
@@ -250,13 +257,15 @@ TEST(RealData, MasksImportAgreesWithTheLabelmePolygons) {
     }
   }
   const double mean = sum / n;
-  std::cout << "masks importer vs labelme polygons: mean exact IoU " << mean << " over " << n << " instances\n";
+  std::cout << "masks importer vs labelme polygons: mean exact IoU " << mean << " over " << n
+            << " instances\n";
   EXPECT_GE(mean, 0.94);  // measured 0.9515: the PNGs carry PIL's extra outline pixels
 }
 
 TEST(RealData, LabelmeAndItsOwnCocoExportAgree) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(root, "labelme-examples/examples/instance_segmentation");
-  const Dataset coco = LoadDataset(DatasetFormat::kCoco, root / "data_dataset_coco/annotations.json");
+  const Dataset coco =
+      LoadDataset(DatasetFormat::kCoco, root / "data_dataset_coco/annotations.json");
   ImportOptions with_list;
   with_list.classes = root / "labels.txt";
   const Dataset lm = LoadDataset(DatasetFormat::kLabelme, root / "data_annotated", with_list);
@@ -268,7 +277,8 @@ TEST(RealData, LabelmeAndItsOwnCocoExportAgree) {
     ASSERT_EQ(c->instances.size(), a.instances.size());
     for (std::size_t k = 0; k < a.instances.size(); ++k) {
       EXPECT_EQ(c->instances[k].class_id, a.instances[k].class_id);
-      EXPECT_NEAR(Area(c->instances[k].shape), Area(a.instances[k].shape), 1e-6) << a.id << " " << k;
+      EXPECT_NEAR(Area(c->instances[k].shape), Area(a.instances[k].shape), 1e-6)
+          << a.id << " " << k;
     }
   }
   // COCO `area` is labelme2coco's pixel count of the PIL raster, outline included. SOURCE.md says
@@ -276,7 +286,8 @@ TEST(RealData, LabelmeAndItsOwnCocoExportAgree) {
   const std::string text = testing::ReadFile(root / "data_dataset_coco/annotations.json");
   std::vector<double> areas;
   const std::regex area_re(R"("area": ([0-9.]+))");
-  for (std::sregex_iterator it(text.begin(), text.end(), area_re), end; it != end; ++it) areas.push_back(std::stod((*it)[1]));
+  for (std::sregex_iterator it(text.begin(), text.end(), area_re), end; it != end; ++it)
+    areas.push_back(std::stod((*it)[1]));
   ASSERT_EQ(areas.size(), 12u);
   std::size_t k = 0;
   for (const AssetRecord& a : coco.assets) {
@@ -290,8 +301,10 @@ TEST(RealData, LabelmeAndItsOwnCocoExportAgree) {
 
 TEST(RealData, CocoExportThenImportIsTheIdentity) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(coco128, "coco128-seg/coco128-seg");
-  UNDERSTUDY_REQUIRE_SHARED_DATA(labelme, "labelme-examples/examples/instance_segmentation/data_annotated");
-  for (const auto& [format, path] : {std::pair{DatasetFormat::kYolo, coco128}, std::pair{DatasetFormat::kLabelme, labelme}}) {
+  UNDERSTUDY_REQUIRE_SHARED_DATA(labelme,
+                                 "labelme-examples/examples/instance_segmentation/data_annotated");
+  for (const auto& [format, path] :
+       {std::pair{DatasetFormat::kYolo, coco128}, std::pair{DatasetFormat::kLabelme, labelme}}) {
     Dataset original = LoadDataset(format, path);
     std::size_t ignore = 0;
     for (AssetRecord& a : original.assets) {  // COCO has no ignore regions: counted, then dropped
