@@ -22,6 +22,11 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
-void RegisterDatasetCommand(CLI::App& app);  // understudy dataset stats|convert
+
+/** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
+void RegisterModelCommand(CLI::App& app);
+
+/** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
+void RegisterDatasetCommand(CLI::App& app);
 
 }  // namespace understudy::cli

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "understudy " UNDERSTUDY_VERSION);
   app.require_subcommand(1, 1);
   app.fallthrough(false);
+
+  cli::RegisterModelCommand(app);
   cli::RegisterDatasetCommand(app);
 
   try {
