@@ -54,6 +54,16 @@ bool HasHoles(const Instance& inst) {
   return false;
 }
 
+// Ids become file paths under the output folder: they must stay inside it.
+void CheckId(const AssetRecord& a) {
+  const fs::path p(a.id);
+  bool up = false;
+  for (const fs::path& c : p) up = up || c == "..";
+  if (a.id.empty() || p.is_absolute() || p.has_root_name() || up) {
+    throw ExportError("asset id '" + a.id + "' is not a relative path inside the output folder");
+  }
+}
+
 void CheckClass(const Dataset& d, const AssetRecord& a, const AnnotatedInstance& inst) {
   if (inst.class_id < 0 || static_cast<std::size_t>(inst.class_id) >= d.class_names.size()) {
     throw ExportError("asset '" + a.id + "': class " + std::to_string(inst.class_id) +
@@ -123,6 +133,7 @@ void ExportLabelme(const Dataset& dataset, const fs::path& out_dir, ExportReport
   const fs::path out = fs::absolute(out_dir).lexically_normal();
   std::set<fs::path> written;
   for (const AssetRecord& a : dataset.assets) {
+    CheckId(a);
     fs::path json_file = out / fs::path(a.id);
     json_file.replace_extension(".json");
     if (!written.insert(json_file).second)

@@ -139,21 +139,17 @@ namespace {
 
 std::string CheckInside(const Instance& inst, const AssetRecord& asset, double slack) {
   if (asset.width <= 0 || asset.height <= 0) return "";
-  const Bounds b = BoundsOf(inst);
+  // Holes lie inside their outer ring, so checking the outer rings is enough.
   for (const Polygon& p : inst.parts) {
-    for (const Ring* r : {&p.outer}) {
-      for (const Point& q : *r) {
-        if (q.x < -slack || q.y < -slack || q.x > asset.width + slack ||
-            q.y > asset.height + slack) {
-          std::ostringstream ss;
-          ss << "vertex (" << q.x << ", " << q.y << ") lies outside the " << asset.width << "x"
-             << asset.height << " image";
-          return ss.str();
-        }
+    for (const Point& q : p.outer) {
+      if (q.x < -slack || q.y < -slack || q.x > asset.width + slack || q.y > asset.height + slack) {
+        std::ostringstream ss;
+        ss << "vertex (" << q.x << ", " << q.y << ") lies outside the " << asset.width << "x"
+           << asset.height << " image";
+        return ss.str();
       }
     }
   }
-  (void)b;
   return "";
 }
 

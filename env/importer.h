@@ -22,7 +22,7 @@ std::string FormatName(DatasetFormat format);
 /** How to read a dataset; `images` overrides where image files are looked up. */
 struct ImportOptions {
   std::filesystem::path images;     // empty: the format's own convention
-  std::filesystem::path classes;    // YOLO: class-name list (one per line); masks: optional
+  std::filesystem::path classes;    // class-name list, one per line (see docs/datasets.md)
   ValidationOptions validation;     // applied to every ring
   bool skip_bad_instances = false;  // false: a bad polygon is an error naming file and field
   std::string class_attribute;      // VIA: region attribute holding the class; empty: one class

@@ -151,11 +151,11 @@ Dataset LoadLabelme(const fs::path& path, Context& ctx) {
     }
     if (!seen.insert(entry.image).second)
       top["imagePath"].Fail("image '" + image_path + "' has two annotation files");
-    for (const char* key : {"imageWidth", "imageHeight"}) {
+    for (const auto& [key, actual] : {std::pair<const char*, int>{"imageWidth", info.width},
+                                      std::pair<const char*, int>{"imageHeight", info.height}}) {
       JsonNode n = top;
       if (!top.Find(key, &n)) continue;
-      const int said = static_cast<int>(n.Int(1, 1 << 30));
-      const int actual = key[5] == 'W' ? info.width : info.height;
+      const auto said = n.Int(1, 1 << 30);
       if (said != actual) {
         n.Fail("says " + std::to_string(said) + " but the image is " + std::to_string(info.width) +
                "x" + std::to_string(info.height));

@@ -324,3 +324,26 @@ TEST(Import, SkipBadInstancesCountsInsteadOfFailing) {
 
 }  // namespace
 }  // namespace understudy
+
+namespace understudy {
+namespace {
+
+TEST(Export, RefusesIdsThatWouldWriteOutsideTheOutputAndUnknownClasses) {
+  testing::TempDir dir;
+  Dataset d;
+  d.class_names = {"a"};
+  AssetRecord a;
+  a.id = "../escape.png";
+  a.data = {1, 2, 3};
+  a.width = a.height = 4;
+  d.assets.push_back(a);
+  EXPECT_THROW(ExportCoco(d, dir / "out.json"), ExportError);
+  EXPECT_THROW(ExportLabelme(d, dir / "lm"), ExportError);
+  EXPECT_FALSE(std::filesystem::exists(dir.path().parent_path() / "escape.png"));
+  d.assets[0].id = "ok.png";
+  d.assets[0].instances.push_back({MakeInstance({{0, 0}, {2, 0}, {2, 2}}), 3, false});
+  EXPECT_THROW(ExportCoco(d, dir / "out.json"), ExportError);
+}
+
+}  // namespace
+}  // namespace understudy
