@@ -85,8 +85,8 @@ void ExportCoco(const Dataset& dataset, const fs::path& out_json, ExportReport* 
   std::size_t next_annotation = 1;
   for (std::size_t i = 0; i < dataset.assets.size(); ++i) {
     const AssetRecord& a = dataset.assets[i];
-    if (a.id.empty() || !ids.insert(a.id).second)
-      throw ExportError("asset id '" + a.id + "' is empty or repeated");
+    CheckId(a);
+    if (!ids.insert(a.id).second) throw ExportError("asset id '" + a.id + "' is repeated");
     if (a.width <= 0 || a.height <= 0)
       throw ExportError("asset '" + a.id + "': unknown image size");
     if (a.path.empty()) {
