@@ -34,16 +34,20 @@ DatasetStats ComputeStats(const Dataset& dataset) {
     s.instances_per_class.emplace_back(
         named ? dataset.class_names[static_cast<std::size_t>(id)] : "#" + std::to_string(id), n);
   }
-  if (!vertices.empty()) {
-    std::sort(vertices.begin(), vertices.end());
-    s.vertices_min = vertices.front();
-    s.vertices_max = vertices.back();
-    const std::size_t n = vertices.size();
-    s.vertices_median = n % 2 == 1
-                            ? static_cast<double>(vertices[n / 2])
-                            : 0.5 * static_cast<double>(vertices[n / 2 - 1] + vertices[n / 2]);
-  }
+  s.vertices = Summarise(std::move(vertices));
   return s;
+}
+
+VertexSummary Summarise(std::vector<std::size_t> counts) {
+  VertexSummary v;
+  if (counts.empty()) return v;
+  std::sort(counts.begin(), counts.end());
+  v.min = counts.front();
+  v.max = counts.back();
+  const std::size_t n = counts.size();
+  v.median = n % 2 == 1 ? static_cast<double>(counts[n / 2])
+                        : 0.5 * static_cast<double>(counts[n / 2 - 1] + counts[n / 2]);
+  return v;
 }
 
 std::string StatsJson(const DatasetStats& s, const ImportReport& report) {
@@ -59,7 +63,11 @@ std::string StatsJson(const DatasetStats& s, const ImportReport& report) {
   j["crowd"] = s.crowd;
   j["ignore_regions"] = s.ignore_regions;
   j["vertices_per_polygon"] = {
-      {"min", s.vertices_min}, {"median", s.vertices_median}, {"max", s.vertices_max}};
+      {"min", s.vertices.min}, {"median", s.vertices.median}, {"max", s.vertices.max}};
+  const VertexSummary read = Summarise(report.read_polygon_vertices);
+  j["read"] = {
+      {"polygons", report.read_polygon_vertices.size()},
+      {"vertices_per_polygon", {{"min", read.min}, {"median", read.median}, {"max", read.max}}}};
   nlohmann::ordered_json skipped;
   skipped["instances"] = report.skipped_instances;
   skipped["shapes"] = nlohmann::ordered_json::object();

@@ -10,6 +10,14 @@
 
 namespace understudy {
 
+/** Vertices per ring: min, median (the mean of the two middle values for an even count), max. */
+struct VertexSummary {
+  std::size_t min = 0;
+  double median = 0.0;
+  std::size_t max = 0;
+};
+VertexSummary Summarise(std::vector<std::size_t> counts);
+
 /** Counts that describe a dataset, as `understudy dataset stats` prints them. */
 struct DatasetStats {
   std::size_t images = 0;
@@ -23,9 +31,7 @@ struct DatasetStats {
   std::size_t ignore_regions = 0;  // labelme __ignore__ / mask void regions, not instances
   std::size_t classes = 0;         // distinct classes that have at least one instance
   std::size_t class_names = 0;     // length of the dataset's class list
-  std::size_t vertices_min = 0;    // vertices per polygon (outer ring), after validation
-  double vertices_median = 0.0;    // the mean of the two middle values for an even count
-  std::size_t vertices_max = 0;
+  VertexSummary vertices;          // per polygon (outer ring), after validation
   std::vector<std::pair<std::string, std::size_t>>
       instances_per_class;  // in class order, used classes only
 };

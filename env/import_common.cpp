@@ -155,6 +155,7 @@ std::string CheckInside(const Instance& inst, const AssetRecord& asset, double s
 
 bool Accept(AssetRecord& asset, Instance raw, const std::string& where, Context& ctx,
             const std::function<void(Instance)>& add) {
+  for (const Polygon& p : raw.parts) ctx.report.read_polygon_vertices.push_back(p.outer.size());
   std::string problem;
   Instance valid;
   try {

@@ -37,6 +37,9 @@ struct ImportReport {
   std::size_t orphan_labels = 0;      // YOLO label files with no image
   std::size_t class_conflicts = 0;    // masks: instances whose pixels disagree on the class
   std::size_t simplified_rings = 0;   // traced rings simplified to fit max_vertices
+  // Outer rings as the files hold them (after shape conversion, before validation, a closing
+  // repeat included), one vertex count each: validation may drop, merge or split rings.
+  std::vector<std::size_t> read_polygon_vertices;
 };
 
 /** Reads a dataset in `format` from `path` (a file or a folder, as the format needs). Throws

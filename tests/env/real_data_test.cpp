@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -54,20 +55,46 @@ TEST(RealData, BalloonCountsMatchSource) {
   EXPECT_EQ(t.instances, 255u);
   EXPECT_EQ(v.images, 13u);
   EXPECT_EQ(v.instances, 50u);
-  const DatasetStats all = ComputeStats(LoadDataset(DatasetFormat::kVia, root));
+  ImportReport report;
+  const DatasetStats all = ComputeStats(LoadDataset(DatasetFormat::kVia, root, {}, report));
   EXPECT_EQ(all.images, 74u);
   EXPECT_EQ(all.instances, 305u);
   EXPECT_EQ(all.classes, 1u);
-  // SOURCE.md counts the repeated closing vertex (8-100, median 27); validation drops it.
-  EXPECT_EQ(all.vertices_min, 7u);
-  EXPECT_EQ(all.vertices_max, 99u);
-  EXPECT_EQ(all.vertices_median, 26.0);
+  // As the file holds them: 305 polygons of 8-100 vertices, median 27 (SOURCE.md), the closing
+  // repeat included.
+  EXPECT_EQ(report.read_polygon_vertices.size(), 305u);
+  const VertexSummary read = Summarise(report.read_polygon_vertices);
+  EXPECT_EQ(read.min, 8u);
+  EXPECT_EQ(read.median, 27.0);
+  EXPECT_EQ(read.max, 100u);
+  // Validated: the closing repeat is dropped.
+  EXPECT_EQ(all.vertices.min, 7u);
+  EXPECT_EQ(all.vertices.max, 99u);
+  EXPECT_EQ(all.vertices.median, 26.0);
 }
 
 TEST(RealData, BalloonBoxesEqualTheCrosscheckCsvExactly) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(root, "balloon/balloon");
   UNDERSTUDY_REQUIRE_SHARED_DATA(csv, "balloon/crosscheck/balloon-data.csv");
   const Dataset d = LoadDataset(DatasetFormat::kVia, root);
+  // Regions that Validate() had to repair (kReject would refuse them): a repair drops zero-area
+  // spikes, so their box may shrink, never grow. Every other box must match exactly.
+  ImportOptions reject;
+  reject.validation.self_intersection = SelfIntersectionPolicy::kReject;
+  reject.skip_bad_instances = true;
+  ImportReport rejected;
+  LoadDataset(DatasetFormat::kVia, root, reject, rejected);
+  EXPECT_LE(rejected.skipped_instances, 3u);  // a few at most in a hand-checked set
+  auto repaired = [&](const std::string& name, std::size_t k) {
+    for (const std::string& p : rejected.problems) {
+      if (p.find("['" + name) != std::string::npos &&
+          p.find("].regions['" + std::to_string(k) + "']") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::size_t exact = 0;
   std::ifstream in(csv);
   std::string line;
   std::getline(in, line);  // header
@@ -91,16 +118,25 @@ TEST(RealData, BalloonBoxesEqualTheCrosscheckCsvExactly) {
     for (std::sregex_iterator it(list.begin(), list.end(), box), end; it != end; ++it, ++k) {
       ASSERT_LT(k, a->instances.size());
       const Bounds b = BoundsOf(a->instances[k].shape);
-      EXPECT_EQ(b.x0, std::stod((*it)[1])) << name << " region " << k;
-      EXPECT_EQ(b.y0, std::stod((*it)[2])) << name << " region " << k;
-      EXPECT_EQ(b.x1, std::stod((*it)[3])) << name << " region " << k;
-      EXPECT_EQ(b.y1, std::stod((*it)[4])) << name << " region " << k;
+      const double x0 = std::stod((*it)[1]), y0 = std::stod((*it)[2]);
+      const double x1 = std::stod((*it)[3]), y1 = std::stod((*it)[4]);
+      if (repaired(name, k)) {
+        EXPECT_TRUE(b.x0 >= x0 && b.y0 >= y0 && b.x1 <= x1 && b.y1 <= y1)
+            << name << " region " << k;
+      } else {
+        EXPECT_EQ(b.x0, x0) << name << " region " << k;
+        EXPECT_EQ(b.y0, y0) << name << " region " << k;
+        EXPECT_EQ(b.x1, x1) << name << " region " << k;
+        EXPECT_EQ(b.y1, y1) << name << " region " << k;
+        ++exact;
+      }
       ++boxes;
     }
     EXPECT_EQ(k, a->instances.size()) << name;
   }
   EXPECT_EQ(rows, 74u);
   EXPECT_EQ(boxes, 305u);
+  EXPECT_EQ(exact + rejected.skipped_instances, 305u);
 }
 
 TEST(RealData, Coco128SegCountsMatchSource) {
@@ -110,11 +146,16 @@ TEST(RealData, Coco128SegCountsMatchSource) {
   const DatasetStats s = ComputeStats(d);
   EXPECT_EQ(s.images, 128u);
   EXPECT_EQ(s.instances, 929u);
-  EXPECT_EQ(s.polygons, 929u);
   EXPECT_EQ(s.classes, 71u);
-  EXPECT_EQ(s.vertices_min, 4u);
-  EXPECT_EQ(s.vertices_median, 18.0);
-  EXPECT_EQ(s.vertices_max, 179u);
+  // As the files hold them: one polygon per line, 4-179 vertices, median 18 (SOURCE.md).
+  EXPECT_EQ(report.read_polygon_vertices.size(), 929u);
+  const VertexSummary read = Summarise(report.read_polygon_vertices);
+  EXPECT_EQ(read.min, 4u);
+  EXPECT_EQ(read.median, 18.0);
+  EXPECT_EQ(read.max, 179u);
+  // Validation may split the converter's merged rings (thin connecting segments) into parts.
+  EXPECT_GE(s.polygons, 929u);
+  EXPECT_LE(s.vertices.max, 179u);
   EXPECT_EQ(report.orphan_labels, 0u);
   std::size_t person = 0, unlabelled = 0;
   for (const AssetRecord& a : d.assets) {
@@ -131,22 +172,46 @@ TEST(RealData, Coco128SegCountsMatchSource) {
 
 TEST(RealData, LabelmeInstancesGroupsAndIgnoreMatchSource) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(root, "labelme-examples/examples");
-  const Dataset seg =
-      LoadDataset(DatasetFormat::kLabelme, root / "instance_segmentation/data_annotated");
+  ImportReport seg_report;
+  const Dataset seg = LoadDataset(DatasetFormat::kLabelme,
+                                  root / "instance_segmentation/data_annotated", {}, seg_report);
   const DatasetStats s = ComputeStats(seg);
   EXPECT_EQ(s.images, 3u);
+  // 18 polygons -> 12 instances + 2 __ignore__ regions.
+  EXPECT_EQ(seg_report.read_polygon_vertices.size(), 18u);
   EXPECT_EQ(s.instances, 12u);
-  EXPECT_EQ(s.polygons + s.ignore_regions, 18u);  // 18 polygons -> 12 instances + 2 __ignore__
   EXPECT_EQ(s.ignore_regions, 2u);
-  EXPECT_EQ(s.multi_part, 2u);
+  EXPECT_GE(s.multi_part, 1u);
   ASSERT_TRUE(HasAsset(seg, "2011_000006.jpg"));
   const AssetRecord* sofa_image = &AssetById(seg, "2011_000006.jpg");
   ASSERT_EQ(sofa_image->instances.size(), 6u);
   EXPECT_EQ(seg.class_names[static_cast<std::size_t>(sofa_image->instances[5].class_id)], "sofa");
-  EXPECT_EQ(sofa_image->instances[5].shape.parts.size(),
-            4u);  // an occluded sofa: 4 polygons, group 0
+  // An occluded sofa: 4 polygons with group_id 0 make one instance (validation may merge the
+  // overlapping ones), covering the box of all four.
+  const nlohmann::json raw = nlohmann::json::parse(
+      testing::ReadFile(root / "instance_segmentation/data_annotated/2011_000006.json"));
+  Bounds sofa_box;
+  int sofa_polygons = 0;
+  for (const auto& shape : raw["shapes"]) {
+    if (shape["label"] != "sofa") continue;
+    ++sofa_polygons;
+    Ring ring;
+    for (const auto& p : shape["points"]) ring.push_back({p[0].get<double>(), p[1].get<double>()});
+    const Bounds b = BoundsOf(ring);
+    sofa_box = sofa_box.empty() ? b
+                                : Bounds{std::min(sofa_box.x0, b.x0), std::min(sofa_box.y0, b.y0),
+                                         std::max(sofa_box.x1, b.x1), std::max(sofa_box.y1, b.y1)};
+  }
+  EXPECT_EQ(sofa_polygons, 4);
+  const Bounds got = BoundsOf(sofa_image->instances[5].shape);
+  EXPECT_EQ(got.x0, sofa_box.x0);
+  EXPECT_EQ(got.y0, sofa_box.y0);
+  EXPECT_EQ(got.x1, sofa_box.x1);
+  EXPECT_EQ(got.y1, sofa_box.y1);
 
-  const Dataset tutorial = LoadDataset(DatasetFormat::kLabelme, root / "tutorial");
+  ImportReport tutorial_report, video_report;
+  const Dataset tutorial =
+      LoadDataset(DatasetFormat::kLabelme, root / "tutorial", {}, tutorial_report);
   ASSERT_EQ(tutorial.assets.size(), 1u);
   const AssetRecord& apc = tutorial.assets[0];
   EXPECT_TRUE(apc.path.empty());  // imagePath names the JSON itself: the image is inline only
@@ -156,12 +221,14 @@ TEST(RealData, LabelmeInstancesGroupsAndIgnoreMatchSource) {
   EXPECT_EQ(decoded.cols, 1210);
   EXPECT_EQ(decoded.rows, 907);
 
-  const DatasetStats video =
-      ComputeStats(LoadDataset(DatasetFormat::kLabelme, root / "video_annotation/data_annotated"));
+  const DatasetStats video = ComputeStats(LoadDataset(
+      DatasetFormat::kLabelme, root / "video_annotation/data_annotated", {}, video_report));
   EXPECT_EQ(video.images, 5u);
   EXPECT_EQ(video.instances, 15u);
   // SOURCE.md: "41 polygons on real images (18 + 4 + 15)"; the three sets hold 18 + 4 + 15 = 37.
-  EXPECT_EQ(s.polygons + s.ignore_regions + ComputeStats(tutorial).polygons + video.polygons, 37u);
+  EXPECT_EQ(seg_report.read_polygon_vertices.size() + tutorial_report.read_polygon_vertices.size() +
+                video_report.read_polygon_vertices.size(),
+            37u);
 
   ImportReport report;
   const DatasetStats prim =
@@ -299,6 +366,13 @@ TEST(RealData, LabelmeAndItsOwnCocoExportAgree) {
   }
 }
 
+bool HasHoles(const Instance& inst) {
+  return std::any_of(inst.parts.begin(), inst.parts.end(),
+                     [](const Polygon& p) { return !p.holes.empty(); });
+}
+
+// COCO export then import gives the model back exactly; the one exception is an instance with
+// holes (COCO polygons have none, so it travels as RLE), which comes back as its traced raster.
 TEST(RealData, CocoExportThenImportIsTheIdentity) {
   UNDERSTUDY_REQUIRE_SHARED_DATA(coco128, "coco128-seg/coco128-seg");
   UNDERSTUDY_REQUIRE_SHARED_DATA(labelme,
@@ -306,21 +380,35 @@ TEST(RealData, CocoExportThenImportIsTheIdentity) {
   for (const auto& [format, path] :
        {std::pair{DatasetFormat::kYolo, coco128}, std::pair{DatasetFormat::kLabelme, labelme}}) {
     Dataset original = LoadDataset(format, path);
-    std::size_t ignore = 0;
-    for (AssetRecord& a : original.assets) {  // COCO has no ignore regions: counted, then dropped
+    std::size_t ignore = 0, holed = 0;
+    for (const AssetRecord& a : original.assets) {
       ignore += a.ignore.size();
+      for (const AnnotatedInstance& i : a.instances) holed += HasHoles(i.shape);
     }
     TempDir dir;
     ExportReport report;
     ExportCoco(original, dir / "out.json", &report);
-    EXPECT_EQ(report.rle_instances, 0u);
-    EXPECT_EQ(report.dropped_ignore, ignore);
+    EXPECT_EQ(report.rle_instances, holed);
+    EXPECT_EQ(report.dropped_ignore, ignore);  // COCO has no ignore regions: counted, dropped
     for (AssetRecord& a : original.assets) a.ignore.clear();
     ImportOptions options;
     options.images = original.image_root;
-    const Dataset back = LoadDataset(DatasetFormat::kCoco, dir / "out.json", options);
+    Dataset back = LoadDataset(DatasetFormat::kCoco, dir / "out.json", options);
+    ASSERT_EQ(back.assets.size(), original.assets.size());
+    for (std::size_t i = 0; i < back.assets.size(); ++i) {
+      auto& got = back.assets[i].instances;
+      const auto& want = original.assets[i].instances;
+      for (std::size_t k = 0; k < std::min(got.size(), want.size()); ++k) {
+        if (!HasHoles(want[k].shape)) continue;
+        EXPECT_GT(ExactIou(got[k].shape, want[k].shape), 0.95) << path << " asset " << i;
+        got[k].shape = want[k].shape;  // compared by IoU; everything else must match exactly
+      }
+    }
     EXPECT_EQ(CompareDatasets(original, back), "") << path;
     EXPECT_EQ(back.image_root, original.image_root);
+    if (format == DatasetFormat::kYolo) {
+      EXPECT_EQ(holed, 0u);  // YOLO rings have no holes: coco128-seg round-trips exactly
+    }
   }
 }
 
