@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "env/asset_store.h"
 #include "env/dataset_stats.h"
 #include "env/exporter.h"
 #include "env/importer.h"
@@ -410,6 +411,39 @@ TEST(RealData, CocoExportThenImportIsTheIdentity) {
       EXPECT_EQ(holed, 0u);  // YOLO rings have no holes: coco128-seg round-trips exactly
     }
   }
+}
+
+}  // namespace
+}  // namespace understudy
+
+namespace understudy {
+namespace {
+
+// The sizes the importers read from image headers are the sizes the asset store decodes, for
+// every real image (EXIF orientation included).
+TEST(RealData, HeaderSizesEqualDecodedSizesThroughTheAssetStore) {
+  UNDERSTUDY_REQUIRE_SHARED_DATA(root, "");
+  UNDERSTUDY_REQUIRE_SHARED_DATA(balloon, "balloon/balloon");
+  UNDERSTUDY_REQUIRE_SHARED_DATA(coco128, "coco128-seg/coco128-seg");
+  UNDERSTUDY_REQUIRE_SHARED_DATA(tutorial, "labelme-examples/examples/tutorial");
+  AssetStoreOptions options;
+  options.data_root = root;
+  options.cache_bytes = 64u << 20;
+  std::size_t checked = 0;
+  for (const Dataset& d :
+       {LoadDataset(DatasetFormat::kVia, balloon), LoadDataset(DatasetFormat::kYolo, coco128),
+        LoadDataset(DatasetFormat::kLabelme, tutorial)}) {
+    AssetStore store(options);
+    AddDataset(store, d);
+    for (const AssetRecord& a : d.assets) {
+      const cv::Mat image = store.Get(a.id);
+      EXPECT_EQ(image.cols, a.width) << a.id;
+      EXPECT_EQ(image.rows, a.height) << a.id;
+      ++checked;
+    }
+    EXPECT_LE(store.cache_stats().bytes, options.cache_bytes);
+  }
+  EXPECT_EQ(checked, 74u + 128u + 1u);
 }
 
 }  // namespace
