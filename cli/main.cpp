@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 
   cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
+  cli::RegisterDatasetCommand(app);
 
   try {
     app.parse(argc, argv);
