@@ -31,4 +31,7 @@ void RegisterBaselineCommand(CLI::App& app);
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
 void RegisterModelCommand(CLI::App& app);
 
+/** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
+void RegisterDatasetCommand(CLI::App& app);
+
 }  // namespace understudy::cli

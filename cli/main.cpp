@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   cli::RegisterBaselineCommand(app);
   cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
+  cli::RegisterDatasetCommand(app);
 
   try {
     app.parse(argc, argv);
