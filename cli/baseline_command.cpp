@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "env/baseline.h"
+#include "env/importer.h"
 #include "env/proposer_factory.h"
 #include "env/synthetic.h"
 
@@ -21,7 +22,11 @@ namespace understudy::cli {
 namespace {
 
 struct BaselineArgs {
-  std::string dataset;
+  std::string dataset;  // synthetic[:preset], or
+  std::string format;   // an importer's format with
+  std::string path;     // its file or folder
+  std::string images;
+  bool skip_bad = false;
   std::string proposer = "all";
   std::size_t limit = 0;
   std::uint64_t seed = 1;
@@ -55,6 +60,21 @@ Dataset SyntheticDataset(const BaselineArgs& args, std::string& label) {
   return GenerateSynthetic(config, args.threads);
 }
 
+// A real dataset through the importers (env/importer.h); skipped instances are counted.
+Dataset ImportedDataset(const BaselineArgs& args, std::string& label, std::size_t& skipped) {
+  ImportOptions options;
+  options.images = args.images;
+  options.skip_bad_instances = args.skip_bad;
+  ImportReport report;
+  Dataset d = LoadDataset(ParseDatasetFormat(args.format), args.path, options, report);
+  skipped = report.skipped_instances;
+  for (const std::string& problem : report.problems) {
+    std::cerr << "understudy baseline: skipped " << problem << "\n";
+  }
+  label = args.format + " " + args.path;
+  return d;
+}
+
 std::string Fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -79,13 +99,27 @@ int RunBaseline(const BaselineArgs& args) {
     }
     proposers.push_back(owned.back().get());
   }
+  if (args.dataset.empty() == args.format.empty()) {
+    std::cerr << "understudy baseline: give either --dataset synthetic[:preset] or --format F "
+                 "PATH\n";
+    return kUsage;
+  }
+  if (!args.format.empty() && args.path.empty()) {
+    std::cerr << "understudy baseline: --format " << args.format << " needs a PATH\n";
+    return kUsage;
+  }
   std::string label;
   Dataset dataset;
-  try {
-    dataset = SyntheticDataset(args, label);
-  } catch (const CLI::ValidationError& e) {
-    std::cerr << "understudy baseline: " << e.what() << "\n";
-    return kUsage;
+  std::size_t skipped = 0;
+  if (!args.dataset.empty()) {
+    try {
+      dataset = SyntheticDataset(args, label);
+    } catch (const CLI::ValidationError& e) {
+      std::cerr << "understudy baseline: " << e.what() << "\n";
+      return kUsage;
+    }
+  } else {
+    dataset = ImportedDataset(args, label, skipped);  // ImportError: exit 1 with its message
   }
 
   BaselineOptions options;
@@ -103,7 +137,7 @@ int RunBaseline(const BaselineArgs& args) {
   }
   const std::vector<BaselineReport> reports = EvaluateProposers(dataset, proposers, options);
 
-  std::size_t rejected = 0;
+  std::size_t rejected = skipped;
   for (const BaselineReport& r : reports) {
     rejected += r.rejected.size();
     for (const RejectedInput& bad : r.rejected) {
@@ -114,6 +148,7 @@ int RunBaseline(const BaselineArgs& args) {
   if (args.json) {
     nlohmann::json out;
     out["dataset"] = label;
+    out["skipped_instances"] = skipped;
     out["images"] = dataset.assets.size();
     out["box_jitter"] = args.jitter;
     out["clicks_tolerance"] = args.tolerance;
@@ -171,10 +206,19 @@ void RegisterBaselineCommand(CLI::App& app) {
       "non-crowd instance is prompted with its own bounding box and the proposal is compared\n"
       "with the human polygon: mean and median IoU, and the clicks a simulated annotator needs\n"
       "to fix it against the clicks to draw the human polygon from scratch.");
-  sub->add_option(
-         "--dataset", args->dataset,
-         "synthetic[:preset]: the built-in synthetic scenes (presets: easy, default, hard)")
-      ->required();
+  CLI::Option* dataset = sub->add_option(
+      "--dataset", args->dataset,
+      "synthetic[:preset]: the built-in synthetic scenes (presets: easy, default, hard)");
+  CLI::Option* format =
+      sub->add_option("--format", args->format, "or a real dataset: the annotation format of PATH")
+          ->check(CLI::IsMember({"coco", "via", "labelme", "yolo", "masks"}));
+  dataset->excludes(format);
+  sub->add_option("path", args->path,
+                  "with --format: the dataset file or folder, as `understudy dataset` takes it");
+  sub->add_option("--images", args->images,
+                  "with --format: the folder image paths are relative to");
+  sub->add_flag("--skip-bad", args->skip_bad,
+                "with --format: skip and count bad polygons instead of failing (exit 3)");
   sub->add_option("--proposer", args->proposer, "a proposer name, or all (default) for a table")
       ->capture_default_str();
   sub->add_option("--limit", args->limit, "score at most N instances (0: all)");
