@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "env/asset_image.h"
+#include "env/asset_store.h"
 #include "rewards/clicks.h"
 #include "rewards/iou.h"
 
@@ -83,13 +83,31 @@ std::vector<BaselineReport> EvaluateProposers(const Dataset& dataset,
   }
   if (options.limit > 0) total = std::min(total, options.limit);
 
+  // Each image is decoded once, used by every proposer and dropped: nothing to cache.
+  AssetStoreOptions store_options;
+  store_options.data_root = dataset.image_root;
+  store_options.cache_bytes = 0;
+  AssetStore store(store_options);
+
   std::size_t done = 0;
   for (std::size_t a = 0; a < dataset.assets.size() && done < total; ++a) {
     const AssetRecord& asset = dataset.assets[a];
     if (asset.instances.empty()) continue;
     cv::Mat image;
     try {
-      image = LoadAssetImage(dataset, asset);
+      if (!asset.data.empty()) {
+        store.Put(asset.id, asset.data);
+      } else {
+        store.AddPath(asset.id, asset.path);
+      }
+      image = store.Get(asset.id);
+      store.Remove(asset.id);
+      if ((asset.width > 0 && image.cols != asset.width) ||
+          (asset.height > 0 && image.rows != asset.height)) {
+        throw std::runtime_error("image is " + std::to_string(image.cols) + "x" +
+                                 std::to_string(image.rows) + " but the record says " +
+                                 std::to_string(asset.width) + "x" + std::to_string(asset.height));
+      }
     } catch (const std::exception& e) {
       // Rejected and counted, never dropped silently: every instance of the asset is reported.
       for (BaselineReport& r : reports)

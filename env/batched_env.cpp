@@ -40,7 +40,7 @@ TimeStep BatchedEnv::StartEpisode(std::size_t env) {
   const std::size_t index = Rng::Mix(config_.seed, key) % source_->size();
   const Episode e = source_->Get(index);
   needs_reset_[env] = 0;
-  return envs_[env].Reset(*e.image, e.prompt, *e.human);
+  return envs_[env].Reset(e.image, e.prompt, *e.human);
 }
 
 std::vector<TimeStep> BatchedEnv::Reset() {

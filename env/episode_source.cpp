@@ -4,25 +4,39 @@
 #include <string>
 #include <utility>
 
-#include "env/asset_image.h"
-
 namespace understudy {
+namespace {
 
-EpisodeSource::EpisodeSource(Dataset dataset, PromptSamplerConfig prompts)
-    : dataset_(std::move(dataset)), sampler_(prompts) {
-  images_.reserve(dataset_.assets.size());
+AssetStoreOptions StoreOptions(const Dataset& dataset, std::size_t cache_bytes) {
+  AssetStoreOptions options;
+  options.data_root = dataset.image_root;  // empty for inline-only sets such as synthetic ones
+  options.cache_bytes = cache_bytes;
+  return options;
+}
+
+}  // namespace
+
+EpisodeSource::EpisodeSource(Dataset dataset, PromptSamplerConfig prompts, std::size_t cache_bytes)
+    : dataset_(std::move(dataset)), sampler_(prompts), store_(StoreOptions(dataset_, cache_bytes)) {
   for (std::size_t a = 0; a < dataset_.assets.size(); ++a) {
-    const AssetRecord& asset = dataset_.assets[a];
+    AssetRecord& asset = dataset_.assets[a];
     bool any = false;
     for (std::size_t i = 0; i < asset.instances.size(); ++i) {
       if (asset.instances[i].crowd) continue;
       refs_.push_back({a, i});
       any = true;
     }
-    images_.push_back(any ? LoadAssetImage(dataset_, asset) : cv::Mat());
+    if (!any) continue;
+    if (!asset.data.empty()) {
+      store_.Put(asset.id, std::move(asset.data));
+      asset.data.clear();
+    } else {
+      store_.AddPath(asset.id, asset.path);
+    }
   }
-  if (refs_.empty())
+  if (refs_.empty()) {
     throw std::invalid_argument("EpisodeSource: the dataset has no non-crowd instance");
+  }
 }
 
 Episode EpisodeSource::Get(std::size_t index) const {
@@ -31,9 +45,12 @@ Episode EpisodeSource::Get(std::size_t index) const {
                             std::to_string(refs_.size()));
   }
   const Ref& r = refs_[index];
-  const cv::Mat& image = images_[r.asset];
-  const Instance& human = dataset_.assets[r.asset].instances[r.instance].shape;
-  return {&image, sampler_.Sample(human, image.cols, image.rows, index), &human};
+  const AssetRecord& asset = dataset_.assets[r.asset];
+  Episode e;
+  e.image = store_.Get(asset.id);
+  e.human = &asset.instances[r.instance].shape;
+  e.prompt = sampler_.Sample(*e.human, e.image.cols, e.image.rows, index);
+  return e;
 }
 
 }  // namespace understudy

@@ -53,8 +53,8 @@ cv::Rect CropRect(const ObservationBuilder& builder, const Episode& e) {
   const CropTransform t = builder.Placement(e.prompt.box);
   const int x0 = std::max(0, static_cast<int>(std::floor(t.x0)));
   const int y0 = std::max(0, static_cast<int>(std::floor(t.y0)));
-  const int x1 = std::min(e.image->cols, static_cast<int>(std::ceil(t.x0 + t.width / t.scale_x)));
-  const int y1 = std::min(e.image->rows, static_cast<int>(std::ceil(t.y0 + t.height / t.scale_y)));
+  const int x1 = std::min(e.image.cols, static_cast<int>(std::ceil(t.x0 + t.width / t.scale_x)));
+  const int y1 = std::min(e.image.rows, static_cast<int>(std::ceil(t.y0 + t.height / t.scale_y)));
   return {x0, y0, std::max(1, x1 - x0), std::max(1, y1 - y0)};
 }
 
@@ -67,7 +67,7 @@ void RawResize(benchmark::State& state, int interpolation) {
   std::size_t i = 0;
   for (auto _ : state) {
     const std::size_t k = i++ % d.episodes.size();
-    cv::resize((*d.episodes[k].image)(rects[k]), out, cv::Size(64, 64), 0, 0, interpolation);
+    cv::resize(d.episodes[k].image(rects[k]), out, cv::Size(64, 64), 0, 0, interpolation);
     benchmark::DoNotOptimize(out.data);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(i));
@@ -110,7 +110,7 @@ void BM_Observation(benchmark::State& state) {
   for (auto _ : state) {
     const std::size_t k = i++ % d.episodes.size();
     const Episode& e = d.episodes[k];
-    builder.BuildInto(*e.image, e.prompt, &d.ellipses[k], buffer.data());
+    builder.BuildInto(e.image, e.prompt, &d.ellipses[k], buffer.data());
     benchmark::DoNotOptimize(buffer.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(i));
@@ -126,7 +126,7 @@ void BM_ObservationBatch64(benchmark::State& state) {
   std::vector<ObservationRequest> requests;
   for (std::size_t k = 0; k < 64; ++k) {
     const Episode& e = d.episodes[k % d.episodes.size()];
-    requests.push_back({e.image, e.prompt, &d.ellipses[k % d.episodes.size()]});
+    requests.push_back({&e.image, e.prompt, &d.ellipses[k % d.episodes.size()]});
   }
   ObservationBatch batch;
   for (auto _ : state) {
@@ -146,11 +146,11 @@ void BM_EnvStep(benchmark::State& state) {
   PolygonEnv env(c);
   std::size_t episode = 0, offset = 0;
   const Episode* e = &d.episodes[0];
-  env.Reset(*e->image, e->prompt, *e->human);
+  env.Reset(e->image, e->prompt, *e->human);
   for (auto _ : state) {
     if (env.done()) {
       e = &d.episodes[++episode % d.episodes.size()];
-      env.Reset(*e->image, e->prompt, *e->human);
+      env.Reset(e->image, e->prompt, *e->human);
     }
     const TimeStep ts = env.Step(d.actions.data() + offset, c.ActionSize());
     offset = (offset + c.ActionSize()) % (d.actions.size() - c.ActionSize());
@@ -167,7 +167,7 @@ void BM_EnvOneShotEpisode(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const Episode& e = d.episodes[i++ % d.episodes.size()];
-    env.Reset(*e.image, e.prompt, *e.human);
+    env.Reset(e.image, e.prompt, *e.human);
     const TimeStep ts = env.Step(d.actions.data(), env.config().ActionSize());
     benchmark::DoNotOptimize(ts.reward);
   }

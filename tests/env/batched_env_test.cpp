@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "env/synthetic.h"
+#include "rewards/polygon.h"
 
 namespace understudy {
 namespace {
@@ -62,14 +63,14 @@ TEST(BatchedEnv, EachEnvMatchesASinglePolygonEnvOnTheSameEpisode) {
   for (std::size_t i = 0; i < Source()->size(); ++i) episodes.push_back(Source()->Get(i));
   PolygonEnv single(Config(1).env);
   for (const Episode& e : episodes) {
-    const TimeStep first = single.Reset(*e.image, e.prompt, *e.human);
+    const TimeStep first = single.Reset(e.image, e.prompt, *e.human);
     if (first.observation.pixels == batched[0][4].observation.pixels) {
       match = &e;
       break;
     }
   }
   ASSERT_NE(match, nullptr) << "env 4's first observation is no episode of the source";
-  single.Reset(*match->image, match->prompt, *match->human);
+  single.Reset(match->image, match->prompt, *match->human);
   BatchedEnv probe(Source(), Config(1));
   probe.Reset();
   const std::vector<float> all = Actions(probe, 0);
@@ -121,6 +122,31 @@ TEST(BatchedEnv, StacksObservationsAndValidatesActions) {
   BatchedEnvConfig c = Config(1);
   c.num_envs = 0;
   EXPECT_THROW(BatchedEnv(Source(), c), std::invalid_argument);
+}
+
+TEST(EpisodeSource, OneEpisodePerNonCrowdInstanceWithLazilyDecodedImages) {
+  SyntheticConfig c = SyntheticPreset("easy");
+  c.num_assets = 3;
+  Dataset d = GenerateSynthetic(c);
+  std::size_t instances = 0;
+  for (const AssetRecord& a : d.assets) instances += a.instances.size();
+  d.assets[0].instances[0].crowd = true;
+  d.assets[2].data = {0x89, 'P', 'N', 'G'};  // truncated: fails when first decoded
+  const EpisodeSource source(d, PromptSamplerConfig{});
+  ASSERT_EQ(source.size(), instances - 1);
+  // Episode 0 is the first non-crowd instance, prompted with its tight box.
+  const Instance& expected = d.assets[0].instances.size() > 1 ? d.assets[0].instances[1].shape
+                                                              : d.assets[1].instances[0].shape;
+  const Episode e = source.Get(0);
+  EXPECT_EQ(e.image.cols, 320);
+  EXPECT_EQ(e.human->parts.at(0).outer, expected.parts.at(0).outer);
+  EXPECT_EQ(e.prompt.box.x0, BoundsOf(expected).x0);
+  EXPECT_THROW(source.Get(source.size() - 1), AssetError);
+  EXPECT_THROW(source.Get(source.size()), std::out_of_range);
+  for (AssetRecord& a : d.assets) {
+    for (AnnotatedInstance& i : a.instances) i.crowd = true;
+  }
+  EXPECT_THROW(EpisodeSource(d, PromptSamplerConfig{}), std::invalid_argument);
 }
 
 }  // namespace

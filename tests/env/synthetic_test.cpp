@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "env/asset_image.h"
 #include "env/contour.h"
 #include "env/rasterize.h"
 #include "rewards/iou.h"
@@ -61,7 +61,7 @@ TEST(Synthetic, ScenesDoNotDependOnGenerationOrder) {
   const SyntheticConfig c = Small();
   const SyntheticScene late = RenderSyntheticScene(c, 7);
   const Dataset all = GenerateSynthetic(c);
-  const cv::Mat decoded = LoadAssetImage(all, all.assets[7]);
+  const cv::Mat decoded = cv::imdecode(all.assets[7].data, cv::IMREAD_COLOR);
   EXPECT_EQ(cv::norm(decoded, late.image, cv::NORM_INF), 0.0);  // PNG is lossless
 }
 
@@ -126,7 +126,7 @@ TEST(Synthetic, DatasetCarriesClassesAndDecodableImages) {
   EXPECT_EQ(d.class_names, SyntheticClassNames());
   for (const AssetRecord& a : d.assets) {
     EXPECT_TRUE(a.path.empty());
-    const cv::Mat image = LoadAssetImage(d, a);
+    const cv::Mat image = cv::imdecode(a.data, cv::IMREAD_COLOR);
     EXPECT_EQ(image.cols, 320);
     EXPECT_EQ(image.rows, 240);
   }
