@@ -26,14 +26,15 @@ constexpr std::array<float, 3> kStd = {0.229f, 0.224f, 0.225f};
 constexpr float kGrayMean = 0.449f;
 constexpr float kGrayStd = 0.226f;
 
-// Resamples the crop described by `t` out of `image` (8-bit, any channel count): area-averaged
-// shrinking first when the crop is reduced more than twofold (so it does not alias), then a
-// bilinear affine warp that places the crop exactly, padding past the border with `pad`.
+// Resamples the crop described by `t` out of `image` (8-bit, any channel count): halved with
+// Gaussian pyramid steps while the crop is reduced more than twofold on both axes, then area
+// averaging for any remaining anisotropic reduction (so nothing aliases), then a bilinear
+// affine warp that places the crop exactly, padding past the border with `pad`.
 void Resample(const cv::Mat& image, const CropTransform& t, double pad, cv::Mat& out) {
   const cv::Size size(t.width, t.height);
   const double min_scale = std::min(t.scale_x, t.scale_y);
-  // Enough source pixels past the crop's edges for the interpolation kernels after shrinking.
-  const int margin = 2 + static_cast<int>(std::ceil(1.0 / std::min(min_scale, 1.0)));
+  // Enough source pixels past the crop's edges for the smoothing kernels at the coarsest level.
+  const int margin = 3 + static_cast<int>(std::ceil(2.0 / std::min(min_scale, 1.0)));
   const double rx1 = t.x0 + t.width / t.scale_x, ry1 = t.y0 + t.height / t.scale_y;
   const int ix0 = std::max(0, static_cast<int>(std::floor(t.x0)) - margin);
   const int iy0 = std::max(0, static_cast<int>(std::floor(t.y0)) - margin);
@@ -46,24 +47,32 @@ void Resample(const cv::Mat& image, const CropTransform& t, double pad, cv::Mat&
   }
   const cv::Rect roi(ix0, iy0, ix1 - ix0, iy1 - iy0);
   cv::Mat src = image(roi);
-  double fx = 1.0, fy = 1.0;
-  cv::Mat shrunk;
-  if (t.scale_x < 0.5 || t.scale_y < 0.5) {
-    const int w = t.scale_x < 0.5
-                      ? std::max(1, static_cast<int>(std::ceil(roi.width * t.scale_x * 2.0)))
-                      : roi.width;
-    const int h = t.scale_y < 0.5
-                      ? std::max(1, static_cast<int>(std::ceil(roi.height * t.scale_y * 2.0)))
-                      : roi.height;
-    cv::resize(src, shrunk, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-    fx = static_cast<double>(w) / roi.width;  // area resizing maps corners exactly: x' = x * fx
-    fy = static_cast<double>(h) / roi.height;
-    src = shrunk;
+  // Crop u = ax * x + bx, with x continuous (corner) coordinates in `src`; likewise v.
+  double ax = t.scale_x, ay = t.scale_y;
+  double bx = (roi.x - t.x0) * t.scale_x, by = (roi.y - t.y0) * t.scale_y;
+  cv::Mat level;
+  while (ax < 0.5 && ay < 0.5 && src.cols >= 4 && src.rows >= 4) {
+    // pyrDown centres output pixel i on input pixel 2i: x_in = 2 x_out - 0.5 (corners).
+    cv::pyrDown(src, level);
+    src = level.clone();
+    bx -= 0.5 * ax;
+    by -= 0.5 * ay;
+    ax *= 2.0;
+    ay *= 2.0;
   }
-  // Crop u = (x - t.x0) * scale_x with x = x_src / fx + roi.x, in corner coordinates; warpAffine
-  // indexes pixel centres, hence the half-pixel terms.
-  const double ax = t.scale_x / fx, ay = t.scale_y / fy;
-  const double bx = (roi.x - t.x0) * t.scale_x, by = (roi.y - t.y0) * t.scale_y;
+  if (ax < 0.5 || ay < 0.5) {  // an elongated box: the long axis still needs reducing
+    const int w =
+        ax < 0.5 ? std::max(1, static_cast<int>(std::ceil(src.cols * ax * 2.0))) : src.cols;
+    const int h =
+        ay < 0.5 ? std::max(1, static_cast<int>(std::ceil(src.rows * ay * 2.0))) : src.rows;
+    const double fx = static_cast<double>(w) / src.cols;  // area resizing maps corners exactly
+    const double fy = static_cast<double>(h) / src.rows;
+    cv::resize(src, level, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    src = level;
+    ax /= fx;
+    ay /= fy;
+  }
+  // warpAffine indexes pixel centres: u_i + 0.5 = a (x_i + 0.5) + b.
   const double cx = 0.5 * ax + bx - 0.5, cy = 0.5 * ay + by - 0.5;
   const cv::Matx23d inverse(1.0 / ax, 0.0, -cx / ax, 0.0, 1.0 / ay, -cy / ay);
   cv::warpAffine(src, out, inverse, size, cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
