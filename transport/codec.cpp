@@ -26,8 +26,6 @@ constexpr std::array<const char*, kErrorCodeCount> kErrorNames = {
     "bad_field",    "too_large",           "non_finite",   "too_many_vertices",
     "bad_geometry", "unknown_asset",       "no_client_id", "internal"};
 
-constexpr std::uint64_t kDefaultLatestLimit = 1000;
-
 // Where a field is, rendered only when an error is thrown: "payload.instances[2].shape[0][1]".
 struct Path {
   const Path* parent = nullptr;
@@ -38,12 +36,15 @@ struct Path {
   Path At(std::size_t i) const { return Path{this, nullptr, i}; }
 
   std::string Render() const {
-    std::string head = parent != nullptr ? parent->Render() : std::string();
+    if (parent == nullptr) return key != nullptr ? key : "";  // the root: the envelope itself
+    std::string head = parent->Render();
     if (key == nullptr) return head + "[" + std::to_string(index) + "]";
     if (head.empty()) return key;
     return head + "." + key;
   }
 };
+
+const Path kRoot{nullptr, "", 0};
 
 [[noreturn]] void Fail(ErrorCode code, const Path& where, const std::string& what) {
   const std::string at = where.Render();
@@ -574,10 +575,11 @@ Header ReadHeader(const Fields& env, Header* partial) {
                             std::to_string(wire::kProtocolVersion) + ")");
   }
   h.v = wire::kProtocolVersion;
-  // id and project first, so that later errors can be answered under the request's id.
-  h.id = Text(env.Require("id"), root.Key("id"), 1, wire::kMaxIdBytes, TextRule::kNoControl);
+  // id and project first, so that later errors can be answered under the request's id. They
+  // may be empty only in an error reply to a request whose own id could not be read.
+  h.id = Text(env.Require("id"), root.Key("id"), 0, wire::kMaxIdBytes, TextRule::kNoControl);
   if (partial != nullptr) partial->id = h.id;
-  h.project = Text(env.Require("project"), root.Key("project"), 1, wire::kMaxProjectBytes,
+  h.project = Text(env.Require("project"), root.Key("project"), 0, wire::kMaxProjectBytes,
                    TextRule::kProject);
   if (partial != nullptr) partial->project = h.project;
   const std::string type = Text(env.Require("type"), root.Key("type"), 1, 32, TextRule::kNoControl);
@@ -585,6 +587,10 @@ Header ReadHeader(const Fields& env, Header* partial) {
   if (!t) throw ProtocolError(ErrorCode::kUnknownType, "unknown message type '" + type + "'");
   h.type = *t;
   if (partial != nullptr) partial->type = h.type;
+  if (h.type != MessageType::kError) {
+    if (h.id.empty()) Fail(ErrorCode::kBadField, root.Key("id"), "must not be empty");
+    if (h.project.empty()) Fail(ErrorCode::kBadField, root.Key("project"), "must not be empty");
+  }
   h.ts = NonNegative(env.Require("ts"), root.Key("ts"));
   if (partial != nullptr) partial->ts = h.ts;
   return h;
@@ -719,7 +725,7 @@ Message Decode(std::string_view bytes, const DecodeLimits& limits, Header* parti
                                                   std::to_string(limits.max_message_bytes));
   }
   const msgpack::object_handle oh = Unpack(bytes, LimitsFor(limits));
-  const Path root;
+  const Path& root = kRoot;
   const Fields env(oh.get(), root);
   Message m;
   m.header = ReadHeader(env, partial);
@@ -795,7 +801,7 @@ Message Decode(std::string_view bytes, const DecodeLimits& limits, Header* parti
 EnvelopeSummary Summarize(std::string_view bytes) {
   msgpack::unpack_limit unlimited;
   const msgpack::object_handle oh = Unpack(bytes, unlimited);
-  const Path root;
+  const Path& root = kRoot;
   const Fields env(oh.get(), root);
   EnvelopeSummary s;
   const std::string type = Text(env.Require("type"), root.Key("type"), 1, 32, TextRule::kAny);

@@ -315,7 +315,7 @@ TEST(CodecRejects, EveryMissingEnvelopeFieldIsNamed) {
     }
     std::string what;
     EXPECT_EQ(CodeOf(bytes, &what), ErrorCode::kMissingField) << field;
-    EXPECT_NE(what.find(field), std::string::npos) << what;
+    EXPECT_NE(what.find("field '" + std::string(field) + "'"), std::string::npos) << what;
   }
 }
 
@@ -325,7 +325,7 @@ TEST(CodecRejects, EveryMissingPromptFieldIsNamed) {
     b.payload.erase(field);
     std::string what;
     EXPECT_EQ(CodeOf(b.Bytes(), &what), ErrorCode::kMissingField) << field;
-    EXPECT_NE(what.find(std::string("payload.") + field), std::string::npos) << what;
+    EXPECT_NE(what.find("field 'payload." + std::string(field) + "'"), std::string::npos) << what;
   }
   Built b = ValidPrompt();
   b.payload["asset"] = msgpack::object();  // nil counts as missing
@@ -392,7 +392,7 @@ TEST(CodecRejects, NonFiniteNumbers) {
   a.instances[0].shape.parts[0].outer[2].y = std::nan("");
   std::string what;
   EXPECT_EQ(CodeOf(EncodeEvent(a), &what), ErrorCode::kNonFinite);
-  EXPECT_NE(what.find("payload.instances[0].shape[0][0][2][1]"), std::string::npos) << what;
+  EXPECT_NE(what.find("field 'payload.instances[0].shape[0][0][2][1]'"), std::string::npos) << what;
 }
 
 TEST(CodecRejects, VertexCapInstanceCapAndGeometry) {
@@ -447,6 +447,14 @@ TEST(CodecRejects, PartialHeaderEchoesTheId) {
   EXPECT_EQ(partial.id, "m-9");
   EXPECT_EQ(partial.project, "proj");
   EXPECT_EQ(partial.type, MessageType::kPrompt);
+}
+
+TEST(Codec, ErrorRepliesMayHaveEmptyIdAndProjectOtherMessagesMayNot) {
+  const Message e = Decode(EncodeError("", "", 1.0, ErrorCode::kMalformed, "x"), DecodeLimits{});
+  EXPECT_EQ(e.header.id, "");
+  EXPECT_EQ(As<ErrorReply>(e).code, "malformed");
+  EXPECT_THROW(Decode(EncodeAck("", "proj", 1.0, 1, false), DecodeLimits{}), ProtocolError);
+  EXPECT_THROW(Decode(EncodeAck("x", "", 1.0, 1, false), DecodeLimits{}), ProtocolError);
 }
 
 TEST(Codec, ErrorCodeNamesRoundTrip) {
