@@ -11,9 +11,9 @@ namespace understudy::cli {
 /** Exit codes shared by every subcommand (documented in docs/cli.md). */
 enum ExitCode : int {
   kOk = 0,
-  kFailure = 1,      // the command ran and failed (I/O, a bad file, a server error)
-  kUsage = 2,        // bad flags or arguments; nothing was done
-  kBadInput = 3,     // finished, but some input records were rejected (counted on stderr)
+  kFailure = 1,   // the command ran and failed (I/O, a bad file, a server error)
+  kUsage = 2,     // bad flags or arguments; nothing was done
+  kBadInput = 3,  // finished, but some input records were rejected (counted on stderr)
   kInterrupted = 130,
 };
 
@@ -22,5 +22,8 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+
+/** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
+void RegisterModelCommand(CLI::App& app);
 
 }  // namespace understudy::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough(false);
 
+  cli::RegisterModelCommand(app);
 
   try {
     app.parse(argc, argv);
