@@ -26,4 +26,7 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
 void RegisterModelCommand(CLI::App& app);
 
+/** `understudy serve`: the ZeroMQ annotation server (cli/serve_command.cpp). */
+void RegisterServeCommand(CLI::App& app);
+
 }  // namespace understudy::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   cli::RegisterModelCommand(app);
+  cli::RegisterServeCommand(app);
 
   try {
     app.parse(argc, argv);
