@@ -29,4 +29,8 @@ void RegisterModelCommand(CLI::App& app);
 /** `understudy serve`: the ZeroMQ annotation server (cli/serve_command.cpp). */
 void RegisterServeCommand(CLI::App& app);
 
+/** `understudy bench transport`: ingest throughput and suggestion latency (cli/bench_command.cpp).
+ */
+void RegisterBenchCommand(CLI::App& app);
+
 }  // namespace understudy::cli

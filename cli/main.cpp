@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 
   cli::RegisterModelCommand(app);
   cli::RegisterServeCommand(app);
+  cli::RegisterBenchCommand(app);
 
   try {
     app.parse(argc, argv);

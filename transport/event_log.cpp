@@ -438,18 +438,21 @@ EventLogWriter::EventLogWriter(EventLogOptions options,
   durable_lsn_ = last_lsn_;
   if (append_to.empty()) {
     OpenSegment(last_lsn_ + 1);
+    front_segment_size_ = kHeaderBytes;
+    front_segment_records_ = 0;
   } else {
     fd_ = ::open(append_to.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd_ < 0) throw EventLogError(Errno("cannot open log segment", append_to));
     if (::lseek(fd_, static_cast<off_t>(append_size), SEEK_SET) < 0) {
       throw EventLogError(Errno("cannot seek in", append_to));
     }
-    if (recovery_.truncated && ::fsync(fd_) != 0)
+    if (recovery_.truncated && ::fsync(fd_) != 0) {
       throw EventLogError(Errno("cannot fsync", append_to));
+    }
     segment_path_ = append_to;
-    segment_size_ = append_size;
-    segment_records_ = last_lsn_ + 1 - LsnOfName(append_to);
     segments_ = recovery_.segments;
+    front_segment_size_ = append_size;
+    front_segment_records_ = last_lsn_ + 1 - LsnOfName(append_to);
   }
 }
 
@@ -465,31 +468,35 @@ EventLogWriter::~EventLogWriter() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
+void EventLogWriter::Fail(const std::string& what) {
+  failed_ = true;
+  throw EventLogError(Errno(what, segment_path_));
+}
+
 void EventLogWriter::OpenSegment(std::uint64_t first_lsn) {
   segment_path_ = options_.dir / SegmentName(first_lsn);
   fd_ = ::open(segment_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw EventLogError(Errno("cannot create log segment", segment_path_));
+  if (fd_ < 0) Fail("cannot create log segment");
   char h[kHeaderBytes] = {};
   std::memcpy(h, kMagic, sizeof kMagic);
   PutU32(h + 8, kFormatVersion);
   PutU32(h + 12, kHeaderBytes);
   PutU64(h + 16, first_lsn);
   PutU64(h + 24, static_cast<std::uint64_t>(NowNs()));
-  buffer_.insert(0, h, kHeaderBytes);
-  segment_size_ = 0;
-  WriteBuffer();
-  Sync();
+  WriteAll(std::string_view(h, kHeaderBytes));
+  SyncFile();
   FsyncDir(dir_fd_, options_.dir);
-  segment_records_ = 0;
   ++segments_;
 }
 
 std::uint64_t EventLogWriter::Append(Direction direction, std::int64_t time_ns,
                                      std::string_view client, std::uint64_t ref,
                                      std::string_view message) {
-  if (failed_ || fd_ < 0) throw EventLogError("event log is closed or has failed");
-  const std::size_t start = buffer_.size();
-  buffer_.append(kFrameBytes, '\0');
+  if (failed_ || closed_) throw EventLogError("event log is closed or has failed");
+  if (pieces_.empty()) pieces_.emplace_back();
+  std::string& buffer = pieces_.back().bytes;
+  const std::size_t start = buffer.size();
+  buffer.append(kFrameBytes, '\0');
   LogRecord r;
   r.lsn = last_lsn_ + 1;
   r.time_ns = time_ns;
@@ -497,76 +504,87 @@ std::uint64_t EventLogWriter::Append(Direction direction, std::int64_t time_ns,
   r.client.assign(client);
   r.ref = ref;
   r.message.assign(message);
-  EncodeLogRecordBody(r, buffer_);
-  const std::size_t length = buffer_.size() - start - kFrameBytes;
+  EncodeLogRecordBody(r, buffer);
+  const std::size_t length = buffer.size() - start - kFrameBytes;
   if (length > options_.max_record_bytes) {
-    buffer_.resize(start);
+    buffer.resize(start);
     throw EventLogError("record of " + std::to_string(length) + " bytes exceeds max_record_bytes");
   }
-  char* frame = buffer_.data() + start;
+  char* frame = buffer.data() + start;
   PutU32(frame, static_cast<std::uint32_t>(length));
   PutU32(frame + 4, FrameCrc(frame, std::string_view(frame + kFrameBytes, length)));
-
-  if (segment_records_ > 0 && segment_size_ + buffer_.size() > options_.segment_bytes) {
-    // Roll: the earlier records finish (durably) in the old segment, this one starts a new one.
-    std::string record = buffer_.substr(start);
-    buffer_.resize(start);
-    WriteBuffer();
-    Sync();
-    durable_lsn_ = last_lsn_;
-    ::close(fd_);
-    fd_ = -1;
-    OpenSegment(r.lsn);
-    buffer_ = std::move(record);
+  const std::size_t frame_size = kFrameBytes + length;
+  if (front_segment_records_ > 0 && front_segment_size_ + frame_size > options_.segment_bytes) {
+    // Roll: this record starts a new segment, written after the earlier ones are synced.
+    LogBatch::Piece next;
+    next.new_segment_lsn = r.lsn;
+    next.bytes = buffer.substr(start);
+    buffer.resize(start);
+    pieces_.push_back(std::move(next));
+    front_segment_size_ = kHeaderBytes;
+    front_segment_records_ = 0;
   }
-  ++segment_records_;
+  front_segment_size_ += frame_size;
+  ++front_segment_records_;
+  pending_bytes_ += frame_size;
   last_lsn_ = r.lsn;
   return r.lsn;
 }
 
-void EventLogWriter::WriteBuffer() {
-  const char* p = buffer_.data();
-  std::size_t left = buffer_.size();
+LogBatch EventLogWriter::TakeBatch() {
+  LogBatch batch;
+  batch.pieces = std::move(pieces_);
+  batch.last_lsn = last_lsn_;
+  pieces_.clear();
+  pending_bytes_ = 0;
+  return batch;
+}
+
+void EventLogWriter::WriteAll(std::string_view bytes) {
+  const char* p = bytes.data();
+  std::size_t left = bytes.size();
   while (left > 0) {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      failed_ = true;
-      throw EventLogError(Errno("cannot write log segment", segment_path_));
+      Fail("cannot write log segment");
     }
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  segment_size_ += buffer_.size();
-  if (!buffer_.empty()) unsynced_ = true;
-  buffer_.clear();
+  if (!bytes.empty()) unsynced_ = true;
 }
 
-void EventLogWriter::Sync() {
-  if (::fdatasync(fd_) != 0) {
-    failed_ = true;
-    throw EventLogError(Errno("cannot fdatasync log segment", segment_path_));
-  }
+void EventLogWriter::SyncFile() {
+  if (::fdatasync(fd_) != 0) Fail("cannot fdatasync log segment");
   unsynced_ = false;
 }
 
-void EventLogWriter::Commit() {
-  if (failed_ || fd_ < 0) throw EventLogError("event log is closed or has failed");
-  if (!buffer_.empty()) WriteBuffer();
-  if (options_.sync && unsynced_) {
-    Sync();
-    durable_lsn_ = last_lsn_;
-  } else if (options_.sync) {
-    durable_lsn_ = last_lsn_;
+void EventLogWriter::WriteBatch(LogBatch batch, bool sync) {
+  if (failed_) throw EventLogError("event log has failed");
+  if (fd_ < 0) throw EventLogError("event log is closed");
+  for (const LogBatch::Piece& piece : batch.pieces) {
+    if (piece.new_segment_lsn != 0) {
+      SyncFile();
+      ::close(fd_);
+      fd_ = -1;
+      OpenSegment(piece.new_segment_lsn);
+    }
+    WriteAll(piece.bytes);
+  }
+  if (sync) {
+    if (unsynced_) SyncFile();
+    durable_lsn_ = std::max<std::uint64_t>(durable_lsn_, batch.last_lsn);
   }
 }
+
+void EventLogWriter::Commit() { WriteBatch(TakeBatch(), options_.sync); }
 
 void EventLogWriter::Close() {
   if (fd_ < 0) return;
   if (failed_) throw EventLogError("event log has failed");
-  if (!buffer_.empty()) WriteBuffer();
-  Sync();
-  durable_lsn_ = last_lsn_;
+  closed_ = true;
+  WriteBatch(TakeBatch(), true);
   ::close(fd_);
   fd_ = -1;
 }

@@ -1,7 +1,7 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -56,6 +56,16 @@ struct RecoveryReport {
   std::string Describe() const;
 };
 
+/** Records appended but not yet written: what one group commit writes and syncs. */
+struct LogBatch {
+  struct Piece {
+    std::uint64_t new_segment_lsn = 0;  // not 0: start a new segment at this lsn first
+    std::string bytes;                  // framed records
+  };
+  std::vector<Piece> pieces;
+  std::uint64_t last_lsn = 0;  // durable once the batch is written and synced
+};
+
 /** Where and how the log is written. */
 struct EventLogOptions {
   std::filesystem::path dir;
@@ -67,12 +77,14 @@ struct EventLogOptions {
 };
 
 /**
- * Appends records to a log and makes them durable. Append only buffers; Commit writes the
- * buffer and fdatasyncs, after which every appended record is on disk (durable_lsn()). The
- * server group-commits (many appends, one Commit); an offline writer (a dataset importer
- * writing a session) appends and calls Close. Not thread-safe. Any I/O failure throws
- * EventLogError and leaves the writer unusable: after a failed fsync the page cache may no longer
- * match the disk, so the only safe continuation is to reopen (recover) the log.
+ * Appends records to a log and makes them durable. Append only encodes into memory; Commit
+ * writes and fdatasyncs, after which every appended record is on disk (durable_lsn()). The
+ * server group-commits (many appends, one sync) and splits Commit across two threads: the
+ * appending thread calls Append and TakeBatch, one writing thread calls WriteBatch, so that
+ * appends never wait for a sync. An offline writer (a dataset importer writing a session)
+ * appends and calls Close. Any I/O failure throws EventLogError and leaves the writer unusable:
+ * after a failed fsync the page cache may no longer match the disk, so the only safe
+ * continuation is to reopen (recover) the log.
  */
 class EventLogWriter {
  public:
@@ -88,39 +100,54 @@ class EventLogWriter {
   EventLogWriter(const EventLogWriter&) = delete;
   EventLogWriter& operator=(const EventLogWriter&) = delete;
 
-  /** Buffers a record and returns its lsn. Rolls the segment when it is full. */
+  // ---- the appending thread ----
+  /** Encodes a record into memory and returns its lsn; decides segment rolls. */
   std::uint64_t Append(Direction direction, std::int64_t time_ns, std::string_view client,
                        std::uint64_t ref, std::string_view message);
-  /** Writes what is buffered and (with options.sync) fdatasyncs it. */
-  void Commit();
-  /** Commits (always with an fsync) and closes. Further appends throw. */
-  void Close();
-
+  /** Hands over everything appended since the last call. */
+  LogBatch TakeBatch();
   std::uint64_t last_lsn() const { return last_lsn_; }
-  std::uint64_t durable_lsn() const { return durable_lsn_; }
-  std::size_t pending_bytes() const { return buffer_.size(); }
+  std::size_t pending_bytes() const { return pending_bytes_; }
+
+  // ---- the writing thread (the same thread as Append when single-threaded) ----
+  /** Writes a batch (creating segments where it rolls) and, with `sync`, fdatasyncs it. */
+  void WriteBatch(LogBatch batch, bool sync);
+  /** WriteBatch(TakeBatch(), options.sync): one thread's group commit. */
+  void Commit();
+  /** Writes and fdatasyncs everything (whatever options.sync says) and closes. Further
+   *  appends throw. */
+  void Close();
   std::size_t segment_count() const { return segments_; }
+
+  // ---- any thread ----
+  /** Every record up to this lsn is on disk. */
+  std::uint64_t durable_lsn() const { return durable_lsn_; }
   const RecoveryReport& recovery() const { return recovery_; }
   const std::filesystem::path& dir() const { return options_.dir; }
 
  private:
   void OpenSegment(std::uint64_t first_lsn);
-  void WriteBuffer();
-  void Sync();
+  void WriteAll(std::string_view bytes);
+  void SyncFile();
+  [[noreturn]] void Fail(const std::string& what);
 
   EventLogOptions options_;
   RecoveryReport recovery_;
   int dir_fd_ = -1;
+  // Appending side.
+  std::vector<LogBatch::Piece> pieces_;
+  std::uint64_t front_segment_size_ = 0;  // bytes the current segment will hold once written
+  std::uint64_t front_segment_records_ = 0;
+  std::size_t pending_bytes_ = 0;
+  std::uint64_t last_lsn_ = 0;
+  std::atomic<bool> closed_{false};
+  // Writing side.
   int fd_ = -1;
   std::filesystem::path segment_path_;
-  std::uint64_t segment_size_ = 0;  // bytes in the file, including the header
-  std::uint64_t segment_records_ = 0;
   std::size_t segments_ = 0;
-  std::string buffer_;
   bool unsynced_ = false;
-  bool failed_ = false;
-  std::uint64_t last_lsn_ = 0;
-  std::uint64_t durable_lsn_ = 0;
+  std::atomic<bool> failed_{false};
+  std::atomic<std::uint64_t> durable_lsn_{0};
 };
 
 /**

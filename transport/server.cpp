@@ -151,9 +151,19 @@ struct Server::Impl {
   SuggestionBoard board;                         // worker thread
 
   std::unique_ptr<zmq::socket_t> router, publisher, ingest_pair, worker_pair, monitor;
+  std::unique_ptr<zmq::socket_t> durable_in, durable_out;  // committer -> ingest: durable lsns
   std::string ingest_ep, publish_ep;
 
-  std::thread ingest_thread, worker_thread;
+  std::thread ingest_thread, worker_thread, committer_thread;
+
+  // Group commits queued by the ingest thread for the committer thread, which writes and syncs
+  // them while the ingest thread goes on validating, logging and forwarding.
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::vector<LogBatch> commit_queue;
+  bool commit_stop = false;
+  std::exception_ptr commit_error;
+  static constexpr std::uint64_t kCommitFailed = ~0ull;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> abandon{false};  // worker: drop queued events (shutdown deadline)
   std::atomic<bool> worker_exited{false};
@@ -339,6 +349,14 @@ struct Server::Impl {
     monitor->set(zmq::sockopt::linger, 0);
     monitor->connect(monitor_ep);
 
+    const std::string durable_ep = "inproc://understudy-durable-" + tag;
+    durable_in = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::pair);
+    durable_in->set(zmq::sockopt::linger, 0);
+    durable_in->bind(durable_ep);
+    durable_out = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::pair);
+    durable_out->set(zmq::sockopt::linger, 0);
+    durable_out->connect(durable_ep);
+
     const std::string work_ep = "inproc://understudy-work-" + tag;
     const int hwm = static_cast<int>(config.worker_queue);
     ingest_pair = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::pair);
@@ -354,6 +372,7 @@ struct Server::Impl {
 
     RefreshStatus();
     // Thread creation is the memory barrier that hands each socket to its one owning thread.
+    committer_thread = std::thread([this] { CommitterMain(); });
     worker_thread = std::thread([this] { WorkerMain(); });
     ingest_thread = std::thread([this] { IngestMain(); });
   }
@@ -454,7 +473,7 @@ struct Server::Impl {
     if (const std::optional<std::uint64_t> lsn = dedup.Find(routing_id, h.id)) {
       duplicates->Inc();
       PendingAck ack{routing_id, delimiter, h.id, h.project, *lsn, true, received};
-      if (*lsn <= log->durable_lsn()) {
+      if (*lsn <= durable_lsn) {
         SendAck(ack);
       } else {
         pending.push_back(std::move(ack));  // the original is not on disk yet
@@ -514,12 +533,20 @@ struct Server::Impl {
     Reply(a.routing_id, a.delimiter, EncodeAck(a.id, a.project, WallSeconds(), a.lsn, a.duplicate));
   }
 
-  void CommitAndAck() {
-    const Clock::time_point t0 = Clock::now();
-    log->Commit();  // throws EventLogError: fatal, nothing pending is acked
-    commit_seconds->Observe(Seconds(Clock::now() - t0));
+  // Hands everything appended so far to the committer thread; acks follow when it reports.
+  void SubmitCommit() {
     dirty_since.reset();
-    const std::uint64_t durable = log->durable_lsn();
+    LogBatch batch = log->TakeBatch();
+    if (batch.pieces.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(commit_mu);
+      commit_queue.push_back(std::move(batch));
+    }
+    commit_cv.notify_one();
+  }
+
+  // The committer made everything up to `durable` durable: send the acks that were waiting.
+  void OnDurable(std::uint64_t durable) {
     durable_lsn = durable;
     durable_lsn_gauge->Set(static_cast<double>(durable));
     last_lsn_gauge->Set(static_cast<double>(log->last_lsn()));
@@ -533,6 +560,58 @@ struct Server::Impl {
       }
     }
     pending.resize(kept);
+  }
+
+  void DrainDurable() {
+    zmq::message_t m;
+    while (durable_in->recv(m, zmq::recv_flags::dontwait)) {
+      std::uint64_t lsn = 0;
+      std::memcpy(&lsn, m.data(), sizeof lsn);
+      if (lsn == kCommitFailed) std::rethrow_exception(commit_error);  // fatal: nothing acked
+      OnDurable(lsn);
+    }
+  }
+
+  // ---- committer thread
+  // ---------------------------------------------------------------------------
+
+  void CommitterMain() {
+    for (;;) {
+      std::vector<LogBatch> batches;
+      {
+        std::unique_lock<std::mutex> lock(commit_mu);
+        commit_cv.wait(lock, [this] { return !commit_queue.empty() || commit_stop; });
+        if (commit_queue.empty()) break;  // stopping, and nothing left to write
+        batches.swap(commit_queue);
+      }
+      // Batches queued while the previous sync ran are written together: one sync for all.
+      LogBatch merged = std::move(batches.front());
+      for (std::size_t i = 1; i < batches.size(); ++i) {
+        for (LogBatch::Piece& p : batches[i].pieces) merged.pieces.push_back(std::move(p));
+        merged.last_lsn = batches[i].last_lsn;
+      }
+      std::uint64_t report = merged.last_lsn;
+      const Clock::time_point t0 = Clock::now();
+      try {
+        log->WriteBatch(std::move(merged), true);
+        commit_seconds->Observe(Seconds(Clock::now() - t0));
+      } catch (const std::exception&) {
+        commit_error = std::current_exception();  // read by the ingest thread after the message
+        report = kCommitFailed;
+      }
+      durable_out->send(zmq::buffer(&report, sizeof report), zmq::send_flags::none);
+      if (report == kCommitFailed) break;
+    }
+    durable_out.reset();
+  }
+
+  void StopCommitter() {
+    {
+      std::lock_guard<std::mutex> lock(commit_mu);
+      commit_stop = true;
+    }
+    commit_cv.notify_one();
+    if (committer_thread.joinable()) committer_thread.join();
   }
 
   // Takes the worker's outputs; with keep = false (after a fatal error) they are dropped.
@@ -613,11 +692,13 @@ struct Server::Impl {
       std::vector<zmq::pollitem_t> items = {
           {ingest_pair->handle(), 0, ZMQ_POLLIN, 0},
           {monitor->handle(), 0, ZMQ_POLLIN, 0},
+          {durable_in->handle(), 0, ZMQ_POLLIN, 0},
       };
       if (accepting) items.push_back({router->handle(), 0, ZMQ_POLLIN, 0});
       zmq::poll(items, timeout);
 
-      if (accepting && (items[2].revents & ZMQ_POLLIN) != 0) {
+      if ((items[2].revents & ZMQ_POLLIN) != 0) DrainDurable();
+      if (accepting && (items[3].revents & ZMQ_POLLIN) != 0) {
         for (int i = 0; i < kRecvBurst; ++i) {
           frames.clear();
           if (!zmq::recv_multipart(*router, std::back_inserter(frames),
@@ -625,7 +706,7 @@ struct Server::Impl {
             break;
           }
           HandleClientMessage(frames);
-          if (log->pending_bytes() >= config.commit_bytes) CommitAndAck();
+          if (log->pending_bytes() >= config.commit_bytes) SubmitCommit();
         }
       }
       if ((items[0].revents & ZMQ_POLLIN) != 0) DrainWorkerOutput(true, worker_done);
@@ -635,11 +716,18 @@ struct Server::Impl {
       if (dirty_since &&
           (config.commit_interval_us == 0 || Clock::now() >= *dirty_since + interval ||
            log->pending_bytes() >= config.commit_bytes)) {
-        CommitAndAck();
+        SubmitCommit();
       }
     }
-    // The worker has drained; its last outputs are appended. Make everything durable.
-    CommitAndAck();
+    // The worker has drained; its last outputs are appended. Make everything durable, send the
+    // last acks, then close the log on this thread once the committer is gone.
+    SubmitCommit();
+    while (durable_lsn < log->last_lsn()) {
+      std::vector<zmq::pollitem_t> items = {{durable_in->handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, kIdlePoll);
+      DrainDurable();
+    }
+    StopCommitter();
     log->Close();
   }
 
@@ -663,7 +751,9 @@ struct Server::Impl {
         std::fprintf(stderr, "understudy serve: while stopping the worker: %s\n", e2.what());
       }
     }
+    StopCommitter();
     zmq_socket_monitor(router->handle(), nullptr, 0);
+    durable_in.reset();
     router.reset();
     ingest_pair.reset();
     monitor.reset();
@@ -925,6 +1015,7 @@ Server::~Server() {
   RequestStop();
   if (impl_->ingest_thread.joinable()) impl_->ingest_thread.join();
   if (impl_->worker_thread.joinable()) impl_->worker_thread.join();
+  impl_->StopCommitter();
 }
 
 void Server::Start() { impl_->Start(); }

@@ -521,6 +521,28 @@ TEST_F(ServerTest, PipelinedEventsAreAllAckedInGroupCommits) {
   EXPECT_GT(commits.Count(), 0u);
 }
 
+TEST_F(ServerTest, SegmentsRollWhileEventsAreAcked) {
+  config.segment_bytes = 8192;
+  StartServer();
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  constexpr int kEvents = 300;
+  for (int i = 0; i < kEvents; ++i)
+    c.Send(EncodeEvent(AnnotationFor("n" + std::to_string(i), "img-1", "")));
+  std::set<std::uint64_t> lsns;
+  for (int i = 0; i < kEvents; ++i) {
+    std::optional<Message> m = c.Receive();
+    ASSERT_TRUE(m);
+    lsns.insert(BodyAs<AckReply>(*m).lsn);
+  }
+  EXPECT_EQ(lsns.size(), static_cast<std::size_t>(kEvents));
+  StopServer();
+  EXPECT_GT(EventLogReader::Segments(config.log_dir).size(), 5u);
+  const std::vector<LogRecord> log = Log();
+  ASSERT_EQ(log.size(), kEvents + 1u);
+  for (std::size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i].lsn, i + 1);
+}
+
 TEST_F(ServerTest, StartFailsOnABadConfigOrAnEndpointInUse) {
   config.max_vertices = 1;
   EXPECT_THROW(StartServer(), std::invalid_argument);
