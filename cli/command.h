@@ -22,6 +22,7 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 
 // One Register function per subcommand, each in its own <name>_command.cpp.
 // (added as each subcommand lands)
+void RegisterMetricsCommand(CLI::App& app);  // metrics_command.cpp: score polygon pairs
 
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
 void RegisterModelCommand(CLI::App& app);

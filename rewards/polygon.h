@@ -25,8 +25,9 @@ struct Polygon {
 
 /**
  * One annotated object. It may have several parts (COCO multi-part objects, labelme group_id).
- * A validated instance (see validation.h) has parts with disjoint interiors, outer rings with
- * positive signed area and holes with negative signed area, so areas add up.
+ * A validated instance (see validation.h) is valid in the OGC sense: simple rings, parts with
+ * disjoint interiors, holes inside their outer ring; outer rings have positive signed area and
+ * holes negative, so areas add up.
  */
 struct Instance {
   std::vector<Polygon> parts;
