@@ -84,7 +84,7 @@ class ServerTest : public ::testing::Test {
   // reach the publisher, and messages published before that are not delivered.
   void SyncSubscriber(TestClient& c, TestSubscriber& sub, const std::string& project,
                       const std::string& asset) {
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 400; ++i) {
       const std::string id = "sync-" + std::to_string(sync_counter++);
       Ack(c, EncodeEvent(PromptFor(id, asset, id, project)));
       if (auto got = sub.Receive(std::chrono::milliseconds(50))) {

@@ -21,7 +21,8 @@
 
 namespace understudy::testing {
 
-inline constexpr std::chrono::milliseconds kReplyTimeout{5000};
+// A liveness bound, not a speed check: a loaded machine can take seconds to fdatasync.
+inline constexpr std::chrono::milliseconds kReplyTimeout{30000};
 
 /** The smallest real baseline: the prompt's box as the outline. */
 class BoxProposer : public Proposer {

@@ -92,7 +92,7 @@ class ServeProcess {
     argv.insert(argv.end(), extra.begin(), extra.end());
     output_offset_ = fs::exists(output_) ? fs::file_size(output_) : 0;
     pid_ = Spawn(argv, output_);
-    for (int i = 0; i < 1000 && !fs::exists(ready); ++i) {
+    for (int i = 0; i < 3000 && !fs::exists(ready); ++i) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
