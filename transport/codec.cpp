@@ -321,10 +321,14 @@ Instance ReadShape(const object& o, const Path& path, std::size_t max_vertices) 
   return inst;
 }
 
-Instance ReadValidShape(const object& o, const Path& path, const ValidationOptions& options) {
+Instance ReadValidShape(const object& o, const Path& path, const ValidationOptions& options,
+                        bool& repaired) {
   Instance raw = ReadShape(o, path, options.max_vertices);
   try {
-    return Validate(std::move(raw), options);
+    ValidationReport report;
+    Instance valid = Validate(std::move(raw), options, &report);
+    repaired = report.repaired;
+    return valid;
   } catch (const GeometryError& e) {
     Fail(ErrorCode::kBadGeometry, path, e.what());
   }
@@ -430,7 +434,7 @@ AnnotationEvent ReadAnnotation(const Fields& f, const DecodeLimits& limits) {
     const Path ii = ip.At(i);
     const Fields fi(inst.ptr[i], ii);
     LabeledInstance li;
-    li.shape = ReadValidShape(fi.Require("shape"), ii.Key("shape"), limits.geometry);
+    li.shape = ReadValidShape(fi.Require("shape"), ii.Key("shape"), limits.geometry, li.repaired);
     li.label = OptionalText(fi, "label", wire::kMaxShortText, TextRule::kNoControl);
     e.instances.push_back(std::move(li));
   }

@@ -49,6 +49,7 @@ struct PromptEvent {
 struct LabeledInstance {
   Instance shape;
   std::string label;
+  bool repaired = false;  // the sent geometry was invalid (e.g. self-crossing) and was repaired
 };
 
 /** The human polygons for an asset or for one of its prompts. */

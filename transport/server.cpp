@@ -202,6 +202,8 @@ struct Server::Impl {
   Counter* withheld = nullptr;
   Counter* no_suggestion = nullptr;
   Counter* gate_events = nullptr;
+  Counter* hook_errors = nullptr;
+  Counter* repairs = nullptr;
   Counter* queue_drops = nullptr;
   Gauge* queue_depth = nullptr;
   Counter* connections = nullptr;
@@ -254,6 +256,10 @@ struct Server::Impl {
     no_suggestion = &r.GetCounter("understudy_suggestions_total", "Engine answers to prompts",
                                   {{"outcome", "none"}});
     gate_events = &r.GetCounter("understudy_gate_events_total", "Gate mode changes published");
+    hook_errors = &r.GetCounter("understudy_publish_hook_errors_total",
+                                "Failures of the on_publish hook (the WebSocket feed)");
+    repairs = &r.GetCounter("understudy_geometry_repairs_total",
+                            "Annotation instances whose invalid geometry the server repaired");
     queue_drops = &r.GetCounter("understudy_worker_queue_drops_total",
                                 "Events logged but not given to the engine: its queue was full");
     queue_depth = &r.GetGauge("understudy_worker_queue_depth", "Events waiting for the engine");
@@ -506,6 +512,9 @@ struct Server::Impl {
       known_count = known_assets.size();
     }
     messages[static_cast<std::size_t>(h.type)]->Inc();
+    if (const auto* a = std::get_if<AnnotationEvent>(&m.body)) {
+      for (const LabeledInstance& li : a->instances) repairs->Inc(li.repaired ? 1 : 0);
+    }
     pending.push_back(PendingAck{routing_id, delimiter, h.id, h.project, lsn, false, received});
 
     auto item = std::make_unique<WorkItem>();
@@ -775,6 +784,19 @@ struct Server::Impl {
     return std::string(prefix) + boot_id + "-" + std::to_string(++next_out_id);
   }
 
+  // The WebSocket side's failure must not stop the worker: it is counted and printed.
+  template <typename MakeJson>
+  void CallHook(const std::string& project, const MakeJson& make_json) {
+    if (!hooks.on_publish) return;
+    try {
+      hooks.on_publish(project, make_json());
+    } catch (const std::exception& e) {
+      hook_errors->Inc();
+      std::fprintf(stderr, "understudy serve: on_publish hook failed for %s: %s\n", project.c_str(),
+                   e.what());
+    }
+  }
+
   void Publish(const std::string& topic, const std::string& bytes) {
     publisher->send(zmq::buffer(topic), zmq::send_flags::sndmore);
     publisher->send(zmq::buffer(bytes), zmq::send_flags::none);
@@ -810,7 +832,7 @@ struct Server::Impl {
         suggestion_latency->Observe(Seconds(Clock::now() - received));
         published->Inc();
         board.OnSuggestion(s.project, s.asset, s.prompt_id, bytes);
-        if (hooks.on_publish) hooks.on_publish(s.project, SuggestionToJson(rec, ts));
+        CallHook(s.project, [&] { return SuggestionToJson(rec, ts); });
       } else {
         withheld->Inc();
       }
@@ -829,7 +851,7 @@ struct Server::Impl {
       std::string bytes = EncodeGate(g, id, ts);
       Publish(GateTopic(g.project), bytes);
       gate_events->Inc();
-      if (hooks.on_publish) hooks.on_publish(g.project, GateToJson(g, id, ts));
+      CallHook(g.project, [&] { return GateToJson(g, id, ts); });
       auto out = std::make_unique<OutItem>();
       out->kind = OutItem::Kind::kLog;
       out->bytes = std::move(bytes);

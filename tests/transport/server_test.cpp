@@ -521,6 +521,34 @@ TEST_F(ServerTest, PipelinedEventsAreAllAckedInGroupCommits) {
   EXPECT_GT(commits.Count(), 0u);
 }
 
+TEST_F(ServerTest, SelfCrossingAnnotationsAreRepairedAndCounted) {
+  StartServer();
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  AnnotationEvent bowtie = AnnotationFor("n1", "img-1", "");
+  bowtie.instances[0].shape = MakeInstance({{0, 0}, {10, 10}, {10, 0}, {0, 10}});  // edges cross
+  Ack(c, EncodeEvent(bowtie));
+  EXPECT_EQ(Counter("understudy_geometry_repairs_total"), 1);
+  Ack(c, EncodeEvent(AnnotationFor("n2", "img-1", "")));  // a valid one is not counted
+  EXPECT_EQ(Counter("understudy_geometry_repairs_total"), 1);
+}
+
+TEST_F(ServerTest, AFailingPublishHookIsCountedAndDoesNotStopTheServer) {
+  ServerHooks hooks;
+  hooks.on_publish = [](const std::string&, const std::string&) {
+    throw std::runtime_error("websocket side is down");
+  };
+  StartServer(nullptr, hooks);
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  Ack(c, EncodeEvent(PromptFor("p1", "img-1", "x")));
+  Ack(c, EncodeEvent(PromptFor("p2", "img-1", "y")));
+  // Both suggestions were still published and recorded for late joiners.
+  const StatusReply latest = BodyAs<StatusReply>(c.Request(StatusQueryBytes("q", "latest")));
+  EXPECT_EQ(latest.suggestions.size(), 2u);
+  EXPECT_EQ(Counter("understudy_publish_hook_errors_total"), 2);
+}
+
 TEST_F(ServerTest, SegmentsRollWhileEventsAreAcked) {
   config.segment_bytes = 8192;
   StartServer();
