@@ -232,66 +232,107 @@ void Ack(zmq::socket_t& dealer, const std::string& bytes) {
   }
 }
 
-SuggestionLatency MeasureSuggestions(const TransportBenchOptions& o, const std::string& name,
-                                     const ProposerFactory& make, zmq::context_t& client_ctx,
-                                     EchoServer& echo, const std::string& raw_prompt) {
-  ScratchDir dir(o.log_dir);
-  std::unique_ptr<Proposer> inner =
-      name == "trivial" ? std::make_unique<TrivialProposer>() : make(name);
-  auto timed = std::make_unique<TimedProposer>(std::move(inner));
-  TimedProposer* timer = timed.get();
-  MetricsRegistry metrics;
-  Server server(BenchConfig(dir.path() / "log", o),
-                std::make_unique<ProposerEngine>(std::move(timed)), metrics);
-  server.Start();
-  zmq::socket_t dealer = Dealer(client_ctx, server.ingest_endpoint(), "bench-latency");
-  zmq::socket_t raw = Dealer(client_ctx, echo.endpoint(), "bench-raw-latency");
-  zmq::socket_t sub(client_ctx, zmq::socket_type::sub);
-  sub.set(zmq::sockopt::linger, 0);
-  sub.set(zmq::sockopt::subscribe, "bench/");
-  sub.connect(server.publish_endpoint());
-  Ack(dealer, EncodeEvent(AssetEv()));
+// One server with one proposer, and the client sockets that measure it.
+struct Lane {
+  Lane(const TransportBenchOptions& o, const std::string& proposer_name,
+       const ProposerFactory& make, zmq::context_t& client_ctx, const std::string& raw_endpoint)
+      : name(proposer_name), dir(o.log_dir) {
+    std::unique_ptr<Proposer> inner =
+        name == "trivial" ? std::make_unique<TrivialProposer>() : make(name);
+    auto timed = std::make_unique<TimedProposer>(std::move(inner));
+    timer = timed.get();
+    server = std::make_unique<Server>(BenchConfig(dir.path() / "log", o),
+                                      std::make_unique<ProposerEngine>(std::move(timed)), metrics);
+    server->Start();
+    dealer = Dealer(client_ctx, server->ingest_endpoint(), "bench-" + name);
+    raw = Dealer(client_ctx, raw_endpoint, "bench-raw-" + name);
+    sub = zmq::socket_t(client_ctx, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.set(zmq::sockopt::subscribe, "bench/");
+    sub.connect(server->publish_endpoint());
+    Ack(dealer, EncodeEvent(AssetEv()));
+  }
+  ~Lane() {
+    server->RequestStop();
+    server->Wait();
+  }
 
-  SuggestionLatency out;
-  out.proposer = name;
-  std::vector<double> latency, rtt, proposer, overhead;
-  std::size_t next = 0;
-  std::size_t warmup = 0;
-  const std::size_t kWarmup = 100;
-  zmq::message_t drop;
-  while (latency.size() < o.samples) {
+  // One raw round trip, then one prompt -> suggestion; false when no suggestion came in `wait`
+  // (only expected while the subscription is still on its way to the server).
+  bool Sample(const std::string& raw_prompt, std::chrono::milliseconds wait, bool keep) {
     const double r = RawRoundTrip(raw, raw_prompt);
-    const std::string bytes = EncodeEvent(PromptEv("p-" + std::to_string(next++)));
+    const std::string expected = "p-" + std::to_string(next++);
+    const std::string bytes = EncodeEvent(PromptEv(expected));
     const Clock::time_point t0 = Clock::now();
     dealer.send(zmq::buffer(bytes), zmq::send_flags::none);
-    // The first prompts may be published before the subscription reaches the server.
-    if (!WaitReadable(sub, std::chrono::milliseconds(warmup < kWarmup ? 200 : 10000))) {
-      if (warmup < kWarmup) continue;
-      throw std::runtime_error("bench: no suggestion within 10 s");
-    }
+    if (!WaitReadable(sub, wait)) return false;
     std::vector<zmq::message_t> frames;
     (void)zmq::recv_multipart(sub, std::back_inserter(frames));
     const double l = Since(t0);
+    zmq::message_t drop;
     while (dealer.recv(drop, zmq::recv_flags::dontwait)) {
     }  // acks arrive after their group commit; they are not part of this path
-    if (warmup++ < kWarmup) continue;
     const Message m = Decode(frames.at(1).to_string(), DecodeLimits{});
     const auto* got = std::get_if<SuggestionRecord>(&m.body);
-    if (got == nullptr || got->suggestion.prompt_id != "p-" + std::to_string(next - 1)) {
+    if (got == nullptr || got->suggestion.prompt_id != expected) {
       throw std::runtime_error("bench: a suggestion arrived for another prompt");
     }
-    const double p = timer->last_seconds();
-    latency.push_back(l);
-    rtt.push_back(r);
-    proposer.push_back(p);
-    overhead.push_back(l - r - p);
+    if (keep) {
+      const double p = timer->last_seconds();
+      latency.push_back(l);
+      rtt.push_back(r);
+      proposer.push_back(p);
+      overhead.push_back(l - r - p);
+    }
+    return true;
   }
-  out.latency = SummarizeLatency(latency);
-  out.raw_rtt = SummarizeLatency(rtt);
-  out.proposer_time = SummarizeLatency(proposer);
-  out.overhead = SummarizeLatency(overhead);
-  server.RequestStop();
-  server.Wait();
+
+  std::string name;
+  ScratchDir dir;
+  MetricsRegistry metrics;
+  std::unique_ptr<Server> server;
+  TimedProposer* timer = nullptr;
+  zmq::socket_t dealer, raw, sub;
+  std::size_t next = 0;
+  std::vector<double> latency, rtt, proposer, overhead;
+};
+
+// All proposers' servers run at once and their samples interleave (raw, trivial, raw, box, ...),
+// so that whatever else the machine is doing falls on every series alike.
+std::vector<SuggestionLatency> MeasureSuggestions(const TransportBenchOptions& o,
+                                                  const ProposerFactory& make,
+                                                  zmq::context_t& client_ctx, EchoServer& echo,
+                                                  const std::string& raw_prompt) {
+  std::vector<std::unique_ptr<Lane>> lanes;
+  for (const std::string& name : o.proposers) {
+    lanes.push_back(std::make_unique<Lane>(o, name, make, client_ctx, echo.endpoint()));
+  }
+  for (auto& lane : lanes) {  // until the subscription reaches the server
+    int tries = 0;
+    while (!lane->Sample(raw_prompt, std::chrono::milliseconds(200), false)) {
+      if (++tries == 100) throw std::runtime_error("bench: the subscriber never got a suggestion");
+    }
+  }
+  for (int i = 0; i < 100; ++i) {  // warm-up
+    for (auto& lane : lanes) lane->Sample(raw_prompt, std::chrono::milliseconds(10000), false);
+  }
+  for (std::size_t i = 0; i < o.samples; ++i) {
+    for (auto& lane : lanes) {
+      if (!lane->Sample(raw_prompt, std::chrono::milliseconds(10000), true)) {
+        throw std::runtime_error("bench: no suggestion within 10 s");
+      }
+    }
+  }
+  std::vector<SuggestionLatency> out;
+  for (auto& lane : lanes) {
+    SuggestionLatency s;
+    s.proposer = lane->name;
+    s.latency = SummarizeLatency(lane->latency);
+    s.raw_rtt = SummarizeLatency(lane->rtt);
+    s.proposer_time = SummarizeLatency(lane->proposer);
+    s.overhead = SummarizeLatency(lane->overhead);
+    out.push_back(s);
+  }
   return out;
 }
 
@@ -377,9 +418,7 @@ TransportBenchReport RunTransportBench(const TransportBenchOptions& o,
   }
 
   // Latency first: the throughput phase leaves the disk busy with its log for a while.
-  for (const std::string& name : o.proposers) {
-    report.suggestions.push_back(MeasureSuggestions(o, name, make, client_ctx, echo, prompt));
-  }
+  report.suggestions = MeasureSuggestions(o, make, client_ctx, echo, prompt);
 
   {  // raw pipelined throughput
     zmq::socket_t raw = Dealer(client_ctx, echo.endpoint(), "bench-raw-pipelined");
@@ -434,7 +473,7 @@ std::string FormatTransportBench(const TransportBenchOptions& o, const Transport
      << Us(static_cast<double>(o.events) / std::max<double>(1, static_cast<double>(r.commits)))
      << " events per commit, commit p50 <= " << Us(r.commit_p50_us) << " us)\n\n";
   os << "suggestion latency, prompt sent -> suggestion on SUB (n " << o.samples
-     << " per proposer; raw round trip interleaved sample by sample):\n";
+     << " per proposer; proposers and raw round trips interleaved sample by sample):\n";
   char line[256];
   std::snprintf(line, sizeof line, "  %-9s %17s %17s %17s %18s %14s %12s\n", "proposer",
                 "latency p50/p99", "raw rtt p50/p99", "proposer p50/p99", "overhead p50/p99",
