@@ -150,7 +150,7 @@ TEST(ServeProcess, EveryAckedEventSurvivesKillNineAndRetriesAreDeduplicated) {
   std::vector<std::string> sent;
   {
     // A long commit interval: an ack sent before its commit would be lost by the kill.
-    ServeProcess serve(tmp.path(), {"--commit-interval-us", "50000"});
+    ServeProcess serve(tmp.path(), {"--commit-interval-us", "200000"});
     TestClient c(serve.ingest, client_id);
     ASSERT_EQ(BodyAs<AckReply>(c.Request(EncodeEvent(Asset("asset-1", "img-1")))).lsn, 1u);
     acked["asset-1"] = 1;
