@@ -611,7 +611,6 @@ struct Server::Impl {
       durable_out->send(zmq::buffer(&report, sizeof report), zmq::send_flags::none);
       if (report == kCommitFailed) break;
     }
-    durable_out.reset();
   }
 
   void StopCommitter() {
@@ -728,8 +727,9 @@ struct Server::Impl {
         SubmitCommit();
       }
     }
-    // The worker has drained; its last outputs are appended. Make everything durable, send the
-    // last acks, then close the log on this thread once the committer is gone.
+    // The worker has drained (or died); take what it sent last. Make everything durable, send
+    // the last acks, then close the log on this thread once the committer is gone.
+    DrainWorkerOutput(true, worker_done);
     SubmitCommit();
     while (durable_lsn < log->last_lsn()) {
       std::vector<zmq::pollitem_t> items = {{durable_in->handle(), 0, ZMQ_POLLIN, 0}};
@@ -762,10 +762,6 @@ struct Server::Impl {
     }
     StopCommitter();
     zmq_socket_monitor(router->handle(), nullptr, 0);
-    durable_in.reset();
-    router.reset();
-    ingest_pair.reset();
-    monitor.reset();
     {
       std::lock_guard<std::mutex> lock(done_mu);
       done = true;
@@ -1019,10 +1015,24 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "understudy serve: worker stopped: %s\n", e.what());
       SetFatal(std::current_exception());
-      worker_exited = true;
     }
-    publisher.reset();
+    worker_exited = true;
+  }
+
+  // Joins every thread, then closes the sockets. A socket that links two threads is not closed
+  // by its own thread on the way out: with linger 0, closing it could drop messages its peer had
+  // not read yet (the worker's last outputs, the committer's last report).
+  void JoinAndClose() {
+    if (ingest_thread.joinable()) ingest_thread.join();
+    if (worker_thread.joinable()) worker_thread.join();
+    StopCommitter();
+    router.reset();
+    monitor.reset();
+    ingest_pair.reset();
     worker_pair.reset();
+    durable_in.reset();
+    durable_out.reset();
+    publisher.reset();
   }
 };
 
@@ -1035,9 +1045,7 @@ Server::Server(ServerConfig config, std::unique_ptr<Engine> engine, MetricsRegis
 
 Server::~Server() {
   RequestStop();
-  if (impl_->ingest_thread.joinable()) impl_->ingest_thread.join();
-  if (impl_->worker_thread.joinable()) impl_->worker_thread.join();
-  impl_->StopCommitter();
+  impl_->JoinAndClose();
 }
 
 void Server::Start() { impl_->Start(); }
@@ -1045,8 +1053,7 @@ void Server::Start() { impl_->Start(); }
 void Server::RequestStop() { impl_->stop_requested = true; }
 
 void Server::Wait() {
-  if (impl_->ingest_thread.joinable()) impl_->ingest_thread.join();
-  if (impl_->worker_thread.joinable()) impl_->worker_thread.join();
+  impl_->JoinAndClose();
   std::lock_guard<std::mutex> lock(impl_->fatal_mu);
   if (impl_->fatal) std::rethrow_exception(impl_->fatal);
 }
