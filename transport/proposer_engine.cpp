@@ -43,6 +43,7 @@ void ProposerEngineOptions::Validate() const {
                                   " = 0 must be positive");
   };
   positive("max_images", max_images);
+  positive("max_image_bytes", max_image_bytes);
   positive("max_assets", max_assets);
   positive("reward_window", reward_window);
   positive("max_pending", max_pending);
@@ -59,19 +60,26 @@ ProposerEngine::ProposerEngine(std::unique_ptr<Proposer> proposer, ProposerEngin
 ProposerEngine::~ProposerEngine() = default;
 
 void ProposerEngine::Remember(const std::string& key, cv::Mat image) {
+  auto bytes = [](const cv::Mat& m) { return m.total() * m.elemSize(); };
   auto it = images_.find(key);
   if (it != images_.end()) {
+    image_bytes_ -= bytes(it->second->image);
     image_lru_.erase(it->second->lru);
     images_.erase(it);
   }
   if (image.empty()) return;
+  image_bytes_ += bytes(image);
   image_lru_.push_front(key);
   auto cached = std::make_unique<CachedImage>();
   cached->image = std::move(image);
   cached->lru = image_lru_.begin();
   images_[key] = std::move(cached);
-  while (images_.size() > options_.max_images) {
-    images_.erase(image_lru_.back());
+  // The newest image always stays: the caller is about to use it.
+  while (images_.size() > 1 &&
+         (images_.size() > options_.max_images || image_bytes_ > options_.max_image_bytes)) {
+    const auto victim = images_.find(image_lru_.back());
+    image_bytes_ -= bytes(victim->second->image);
+    images_.erase(victim);
     image_lru_.pop_back();
   }
 }
@@ -198,6 +206,7 @@ EngineStatus ProposerEngine::Status() const {
   st.learner["scored"] = static_cast<double>(scored);
   st.learner["iou_errors"] = static_cast<double>(iou_errors);
   st.learner["images_cached"] = static_cast<double>(images_.size());
+  st.learner["image_cache_bytes"] = static_cast<double>(image_bytes_);
   return st;
 }
 

@@ -23,8 +23,9 @@ namespace understudy {
 struct ProposerEngineOptions {
   std::filesystem::path image_root;  // relative asset uris are read from here; empty: never
   std::size_t max_images = 64;       // decoded images kept (least recently used dropped)
-  std::size_t max_assets = 1000000;  // asset sizes and uris kept
-  std::size_t reward_window = 100;   // IoU scores kept per project for /status
+  std::size_t max_image_bytes = std::size_t{1} << 30;  // and at most this many decoded bytes
+  std::size_t max_assets = 1000000;                    // asset sizes and uris kept
+  std::size_t reward_window = 100;                     // IoU scores kept per project for /status
   std::size_t max_pending = 100000;  // suggestions awaiting their annotation, for scoring
   /** Throws std::invalid_argument naming the field and value. */
   void Validate() const;
@@ -73,6 +74,7 @@ class ProposerEngine : public Engine {
   struct CachedImage;
   std::unordered_map<std::string, std::unique_ptr<CachedImage>> images_;
   std::list<std::string> image_lru_;  // most recent first
+  std::size_t image_bytes_ = 0;
   std::unique_ptr<cv::Mat> empty_;
   std::unordered_map<std::string, Instance> pending_;  // (project, asset, prompt) -> suggestion
   std::deque<std::string> pending_order_;

@@ -118,6 +118,31 @@ TEST(ProposerEngine, DecodesInlineImagesAndReadsUrisUnderImageRoot) {
   EXPECT_THROW(engine.OnAsset(broken), std::invalid_argument);
 }
 
+TEST(ProposerEngine, ImageCacheIsBoundedByCountAndBytes) {
+  cv::Mat img(100, 100, CV_8UC3, cv::Scalar(1, 2, 3));  // 30000 bytes decoded
+  std::vector<std::uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", img, png));
+  ProposerEngineOptions o;
+  o.max_images = 10;
+  o.max_image_bytes = 70000;  // room for two
+  ProposerEngine engine(std::make_unique<testing::BoxProposer>(), o);
+  for (int i = 0; i < 5; ++i) {
+    AssetEvent a = Asset("a" + std::to_string(i), "img-" + std::to_string(i));
+    a.image = png;
+    engine.OnAsset(a);
+  }
+  EngineStatus st = engine.Status();
+  EXPECT_EQ(st.learner.at("images_cached"), 2);
+  EXPECT_EQ(st.learner.at("image_cache_bytes"), 60000);
+  o.max_image_bytes = 10;  // smaller than one image: the newest still stays
+  ProposerEngine tiny(std::make_unique<testing::BoxProposer>(), o);
+  AssetEvent a = Asset("a", "img-1");
+  a.image = png;
+  tiny.OnAsset(a);
+  tiny.OnAsset(a);
+  EXPECT_EQ(tiny.Status().learner.at("images_cached"), 1);
+}
+
 TEST(JsonFormat, SuggestionGateAndStatusAreTheEnvelopeAsJson) {
   SuggestionRecord r;
   r.suggestion.id = "s1";
