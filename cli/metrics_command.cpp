@@ -14,7 +14,6 @@
 #include "cli/command.h"
 #include "rewards/pair_metrics.h"
 #include "rewards/ring_nesting.h"
-#include "rewards/segment_index.h"
 #include "rewards/validation.h"
 
 namespace understudy::cli {
@@ -56,8 +55,9 @@ Ring ParseRing(const nlohmann::json& j, const std::string& where) {
 }
 
 // RINGS is [[x,y],...] (one ring) or [[[x,y],...],...] (several; nesting decides the holes).
+// Self-intersecting rings are repaired (even-odd), as everywhere else; `report` says whether.
 Instance ParseRings(const nlohmann::json& j, const std::string& field,
-                    const ValidationOptions& options) {
+                    const ValidationOptions& options, ValidationReport* report) {
   if (!j.is_array() || j.empty() || !j[0].is_array()) {
     throw BadLine(field + ": expected a non-empty array of [x, y] points or of rings");
   }
@@ -69,24 +69,11 @@ Instance ParseRings(const nlohmann::json& j, const std::string& field,
       rings.push_back(ParseRing(j[r], field + " ring " + std::to_string(r)));
     }
   }
-  Instance instance;
   try {
-    instance = Validate(InstanceFromRings(std::move(rings)), options);
+    return Validate(InstanceFromRings(std::move(rings)), options, report);
   } catch (const GeometryError& e) {
     throw BadLine(field + ": " + e.what());
   }
-  // The metrics assume simple, disjoint rings; say so rather than print meaningless numbers for
-  // a ring that validation passed through without repairing.
-  const SegmentIndex index(instance);
-  if (const auto conflict = FindEdgeConflict(index)) {
-    auto where = [&](std::size_t segment) {
-      return "ring " + std::to_string(index.RingOf(segment)) + " edge " +
-             std::to_string(index.EdgeInRing(segment));
-    };
-    throw BadLine(field + ": " + where(conflict->first) + " and " + where(conflict->second) +
-                  " cross or touch; rings must be simple and disjoint");
-  }
-  return instance;
 }
 
 // Output keeps the order written here ("line" first), for people reading it.
@@ -119,8 +106,9 @@ OrderedJson ScoreLine(std::size_t line, const std::string& text, const MetricsSe
   }
   ValidationOptions validation;
   validation.max_vertices = settings.max_vertices;
-  const Instance a = ParseRings(in["a"], "a", validation);
-  const Instance b = ParseRings(in["b"], "b", validation);
+  ValidationReport report_a, report_b;
+  const Instance a = ParseRings(in["a"], "a", validation, &report_a);
+  const Instance b = ParseRings(in["b"], "b", validation, &report_b);
   const PairMetrics m = ComputePairMetrics(a, b, options);
   return OrderedJson{{"line", line},
                      {"iou", m.iou},
@@ -137,7 +125,8 @@ OrderedJson ScoreLine(std::size_t line, const std::string& text, const MetricsSe
                        {"adds", m.clicks_to_fix.adds},
                        {"deletes", m.clicks_to_fix.deletes}}},
                      {"clicks_to_draw", m.clicks_to_draw},
-                     {"tolerance", options.tolerance}};
+                     {"tolerance", options.tolerance},
+                     {"repaired", {{"a", report_a.repaired}, {"b", report_b.repaired}}}};
 }
 
 int RunMetrics(const MetricsSettings& settings) {

@@ -87,7 +87,9 @@ TEST(MetricsCommand, ScoresGoodLinesAndReportsBadOnesWithoutStopping) {
         "\n";
   in += R"({"a": [[0,0],[1e12,0],[1,1]], "b": [[0,0],[1,0],[1,1]]})"
         "\n";
-  // 13: a bow tie (self-intersecting, non-zero area) as the reference.
+  // 13: a bow tie (self-intersecting) as the reference: repaired even-odd into two triangles,
+  // (0,0)-(24/7,24/7)-(0,6) of area 72/7 and (24/7,24/7)-(8,8)-(8,0) of area 128/7, both inside
+  // the 8x8 square, so IoU = (200/7) / 64 = 25/56.
   in += std::string(R"({"a": )") + kSquare8 + R"(, "b": [[0,0],[8,8],[8,0],[0,6]]})" + "\n";
 
   const CliRun run = RunMetrics(in);
@@ -127,14 +129,14 @@ TEST(MetricsCommand, ScoresGoodLinesAndReportsBadOnesWithoutStopping) {
   EXPECT_NE(run.lines[9].at("error").get<std::string>().find("tolerance"), std::string::npos);
   EXPECT_NE(run.lines[10].at("error").get<std::string>().find("a vertex 0"), std::string::npos);
   EXPECT_NE(run.lines[11].at("error").get<std::string>().find("a vertex 1"), std::string::npos);
-  EXPECT_NE(run.lines[12].at("error").get<std::string>().find("b: ring 0 edge 0 and ring 0 edge 2 "
-                                                              "cross"),
-            std::string::npos)
-      << run.lines[12].dump();
-  for (std::size_t i : {2u, 3u, 4u, 7u, 8u, 9u, 10u, 11u, 12u}) {
+  EXPECT_NEAR(run.lines[12].at("iou").get<double>(), 25.0 / 56.0, 1e-12) << run.lines[12].dump();
+  EXPECT_TRUE(run.lines[12].at("repaired").at("b").get<bool>());
+  EXPECT_FALSE(run.lines[12].at("repaired").at("a").get<bool>());
+  EXPECT_FALSE(run.lines[0].at("repaired").at("b").get<bool>());
+  for (std::size_t i : {2u, 3u, 4u, 7u, 8u, 9u, 10u, 11u}) {
     EXPECT_FALSE(run.lines[i].contains("iou")) << i;
   }
-  EXPECT_NE(run.stderr_text.find("13 lines, 4 scored, 9 rejected"), std::string::npos)
+  EXPECT_NE(run.stderr_text.find("13 lines, 5 scored, 8 rejected"), std::string::npos)
       << run.stderr_text;
 }
 

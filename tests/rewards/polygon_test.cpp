@@ -1,7 +1,8 @@
 #include "rewards/polygon.h"
-#include <algorithm>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "rewards/iou.h"
 #include "rewards/validation.h"
@@ -9,7 +10,9 @@
 namespace understudy {
 namespace {
 
-Ring Square(double x, double y, double s) { return {{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}}; }
+Ring Square(double x, double y, double s) {
+  return {{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}};
+}
 
 TEST(Polygon, SignedAreaFollowsOrientation) {
   Ring r = Square(0, 0, 2);
