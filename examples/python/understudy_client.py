@@ -16,9 +16,12 @@ Commands:
     understudy_client.py demo   --ingest EP --publish EP [--project P]
     understudy_client.py watch  --publish EP --project P [--project Q ...]
     understudy_client.py latest --ingest EP --project P
+    understudy_client.py asset  --ingest EP --project P --asset ID [--width W --height H]
+                                [--timeout S --retries N]    (prints the ack as JSON)
 """
 
 import argparse
+import json
 import os
 import socket
 import sys
@@ -306,20 +309,38 @@ def latest(args):
     return 0
 
 
+def send_asset(args):
+    client = UnderstudyClient(args.ingest, timeout=args.timeout, retries=args.retries)
+    try:
+        ack = client.asset(args.project[0], args.asset, args.width, args.height)
+    except (ServerError, NoReply) as e:
+        print(json.dumps({"error": str(e), "reconnects": client.reconnects}))
+        return 1
+    finally:
+        client.close()
+    print(json.dumps({"lsn": ack["lsn"], "duplicate": ack["duplicate"],
+                      "reconnects": client.reconnects}))
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["demo", "watch", "latest"])
+    parser.add_argument("command", choices=["demo", "watch", "latest", "asset"])
     parser.add_argument("--ingest", default="tcp://127.0.0.1:5555")
     parser.add_argument("--publish", default="tcp://127.0.0.1:5556")
     parser.add_argument("--project", action="append")
     parser.add_argument("--timeout", type=float, default=2.5, help="seconds per attempt")
+    parser.add_argument("--retries", type=int, default=3, help="resends after the first attempt")
+    parser.add_argument("--asset", default="img-1")
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
     args = parser.parse_args(argv)
     args.project = args.project or ["demo"]
     if args.command == "demo":
         args.project = args.project[0]
         return demo(args)
-    return {"watch": watch, "latest": latest}[args.command](args)
+    return {"watch": watch, "latest": latest, "asset": send_asset}[args.command](args)
 
 
 if __name__ == "__main__":

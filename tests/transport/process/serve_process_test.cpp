@@ -291,6 +291,34 @@ TEST(ServeProcess, PythonExampleClientEndToEnd) {
   EXPECT_EQ(types["out:suggestion"], types["in:prompt"]);
 }
 
+// The Lazy Pirate client against a server that stops answering for a while (SIGSTOP): it times
+// out, reconnects with the same routing id, resends the same bytes, and the event is logged once.
+TEST(ServeProcess, PythonLazyPirateRetriesAreLoggedOnce) {
+  if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is not installed";
+  TempDir tmp;
+  ServeProcess serve(tmp.path());
+  serve.Signal(SIGSTOP);
+  const fs::path output = tmp.path() / "client.out";
+  const pid_t client =
+      Spawn({"/usr/bin/python3",
+             (testing::SourceDir() / "examples" / "python" / "understudy_client.py").string(),
+             "asset", "--ingest", serve.ingest, "--project", "retry", "--asset", "img-9",
+             "--timeout", "0.3", "--retries", "40"},
+            output);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several attempts time out
+  serve.Signal(SIGCONT);
+  ASSERT_EQ(WaitFor(client, std::chrono::seconds(60)), 0) << ReadFile(output);
+  const nlohmann::json result = nlohmann::json::parse(ReadFile(output));
+  EXPECT_GE(result.at("reconnects").get<int>(), 2) << result.dump();
+  EXPECT_EQ(result.at("lsn").get<std::uint64_t>(), 1u) << result.dump();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0) << serve.Output();
+  const std::vector<LogRecord> log = ReadLog(tmp.path() / "log");
+  ASSERT_EQ(log.size(), 1u);  // every resent copy after the first was a duplicate
+  EXPECT_EQ(Summarize(log[0].message).asset, "img-9");
+  EXPECT_EQ(log[0].client.rfind("py-", 0), 0u) << log[0].client;
+}
+
 TEST(ServeProcess, BadConfigIsAUsageErrorNamingTheField) {
   TempDir tmp;
   const fs::path out = tmp.path() / "out";
