@@ -285,7 +285,7 @@ TEST_F(ServerTest, OverZmqMaxMsgSizeTheLinkIsDroppedAndTheServerCarriesOn) {
   // libzmq closes the connection instead of delivering the message: no reply comes back.
   EXPECT_FALSE(c.ReceiveRaw(std::chrono::milliseconds(500)).has_value());
   double disconnects = 0;
-  for (int i = 0; i < 100 && disconnects == 0; ++i) {
+  for (int i = 0; i < 1000 && disconnects == 0; ++i) {
     disconnects = Counter("understudy_disconnects_total");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -470,7 +470,7 @@ TEST_F(ServerTest, SummaryQueryAndStatusJsonCarryEngineState) {
   EXPECT_EQ(summary.payload.engine.projects[0].mode, "shadow");
 
   std::string json;
-  for (int i = 0; i < 200 && json.find("\"known_assets\":1") == std::string::npos; ++i) {
+  for (int i = 0; i < 1000 && json.find("\"known_assets\":1") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     json = server->StatusJson();
   }

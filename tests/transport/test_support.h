@@ -167,7 +167,7 @@ class TestSubscriber {
   }
 
   std::optional<std::pair<std::string, Message>> Receive(
-      std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
     std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
     if (zmq::poll(items, timeout) == 0) return std::nullopt;
     std::vector<zmq::message_t> frames;
