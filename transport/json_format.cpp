@@ -99,4 +99,28 @@ std::string StatusToJson(const ServerInfo& server, const EngineStatus& engine,
   return out.dump();
 }
 
+std::string SnapshotJson(const std::string& project, const std::optional<ProjectStatus>& gate,
+                         const std::vector<std::string>& suggestion_envelopes) {
+  json suggestions = json::array();
+  for (const std::string& bytes : suggestion_envelopes) {
+    const Message m = Decode(bytes, DecodeLimits{});
+    const auto* r = std::get_if<SuggestionRecord>(&m.body);
+    if (r != nullptr) suggestions.push_back(json::parse(SuggestionToJson(*r, m.header.ts)));
+  }
+  json g = nullptr;
+  if (gate) {
+    g = json{{"mode", gate->mode},
+             {"publishing", gate->publishing},
+             {"n", gate->n},
+             {"mean", Number(gate->mean)},
+             {"lower_bound", Number(gate->lower_bound)},
+             {"threshold", Number(gate->threshold)}};
+  }
+  return json{{"type", "snapshot"},
+              {"project", project},
+              {"gate", std::move(g)},
+              {"suggestions", std::move(suggestions)}}
+      .dump();
+}
+
 }  // namespace understudy

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "transport/codec.h"
 #include "transport/event_log.h"
@@ -15,5 +17,13 @@ std::string GateToJson(const GateEvent& event, const std::string& id, double ts)
 /** {"server": {...}, "engine": {...}, "recovery": {...}} */
 std::string StatusToJson(const ServerInfo& server, const EngineStatus& engine,
                          const RecoveryReport& recovery);
+
+/**
+ * {"type": "snapshot", "project": P, "gate": {mode, publishing, n, mean, lower_bound, threshold}
+ * or null, "suggestions": [suggestion envelopes as JSON]}; `suggestion_envelopes` are msgpack
+ * suggestion envelopes as published.
+ */
+std::string SnapshotJson(const std::string& project, const std::optional<ProjectStatus>& gate,
+                         const std::vector<std::string>& suggestion_envelopes);
 
 }  // namespace understudy

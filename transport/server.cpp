@@ -181,6 +181,10 @@ struct Server::Impl {
 
   mutable std::mutex status_mu;
   std::string status_json;
+  EngineStatus last_status;  // as of the last refresh, for SnapshotJson
+  // The worker is the only writer of `board`; it holds this while it changes the board, and
+  // other threads (SnapshotJson) hold it while they read.
+  mutable std::mutex board_mu;
   std::map<std::string, std::string> gate_modes;  // worker: last mode per project, for metrics
   std::string model_version_metric;
 
@@ -827,7 +831,10 @@ struct Server::Impl {
         Publish(SuggestionTopic(s.project, s.asset), bytes);
         suggestion_latency->Observe(Seconds(Clock::now() - received));
         published->Inc();
-        board.OnSuggestion(s.project, s.asset, s.prompt_id, bytes);
+        {
+          std::lock_guard<std::mutex> lock(board_mu);
+          board.OnSuggestion(s.project, s.asset, s.prompt_id, bytes);
+        }
         CallHook(s.project, [&] { return SuggestionToJson(rec, ts); });
       } else {
         withheld->Inc();
@@ -866,7 +873,10 @@ struct Server::Impl {
     try {
       if (auto* a = std::get_if<AssetEvent>(&item.message.body)) {
         lsn = a->meta.lsn;
-        board.OnAsset(h.project, a->asset);
+        {
+          std::lock_guard<std::mutex> lock(board_mu);
+          board.OnAsset(h.project, a->asset);
+        }
         r = engine->OnAsset(*a);
       } else if (auto* p = std::get_if<PromptEvent>(&item.message.body)) {
         lsn = p->meta.lsn;
@@ -874,7 +884,10 @@ struct Server::Impl {
         r = engine->OnPrompt(*p);
       } else if (auto* n = std::get_if<AnnotationEvent>(&item.message.body)) {
         lsn = n->meta.lsn;
-        board.OnAnnotation(h.project, n->asset, n->prompt_id, n->complete);
+        {
+          std::lock_guard<std::mutex> lock(board_mu);
+          board.OnAnnotation(h.project, n->asset, n->prompt_id, n->complete);
+        }
         r = engine->OnAnnotation(*n);
       } else if (auto* f = std::get_if<FeedbackEvent>(&item.message.body)) {
         lsn = f->meta.lsn;
@@ -936,6 +949,7 @@ struct Server::Impl {
     {
       std::lock_guard<std::mutex> lock(status_mu);
       status_json = std::move(json);
+      last_status = st;
     }
     open_assets->Set(static_cast<double>(board.open_assets()));
     for (const ProjectStatus& p : st.projects) {
@@ -1063,6 +1077,22 @@ bool Server::stopped() const { return impl_->done; }
 const std::string& Server::ingest_endpoint() const { return impl_->ingest_ep; }
 const std::string& Server::publish_endpoint() const { return impl_->publish_ep; }
 const RecoveryReport& Server::recovery() const { return impl_->recovery; }
+
+std::string Server::SnapshotJson(const std::string& project) const {
+  std::vector<std::string> envelopes;
+  {
+    std::lock_guard<std::mutex> lock(impl_->board_mu);
+    for (std::string_view e : impl_->board.Latest(project, 1000)) envelopes.emplace_back(e);
+  }
+  std::optional<ProjectStatus> gate;
+  {
+    std::lock_guard<std::mutex> lock(impl_->status_mu);
+    for (const ProjectStatus& p : impl_->last_status.projects) {
+      if (p.project == project) gate = p;
+    }
+  }
+  return understudy::SnapshotJson(project, gate, envelopes);
+}
 
 std::string Server::StatusJson() const {
   std::lock_guard<std::mutex> lock(impl_->status_mu);

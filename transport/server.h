@@ -60,6 +60,12 @@ class Server {
   const RecoveryReport& recovery() const;
   /** Server and engine state as JSON, refreshed every status_interval_ms. Thread-safe. */
   std::string StatusJson() const;
+  /**
+   * What a frontend joining `project` mid-session needs, as one JSON object (the WebSocket
+   * side's per-client snapshot): the project's gate state as of the last status refresh, and the
+   * latest pending suggestions, as in the `latest` query. Thread-safe.
+   */
+  std::string SnapshotJson(const std::string& project) const;
 
  private:
   struct Impl;

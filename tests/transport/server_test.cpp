@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -482,6 +483,26 @@ TEST_F(ServerTest, SummaryQueryAndStatusJsonCarryEngineState) {
       << text;
   EXPECT_NE(text.find("understudy_model_info{version=\"v1\"} 1"), std::string::npos);
   EXPECT_NE(text.find("understudy_errors_total{code=\"unknown_asset\"} 0"), std::string::npos);
+}
+
+TEST_F(ServerTest, SnapshotJsonHasTheGateAndThePendingSuggestions) {
+  StartServer(std::make_unique<ScriptedEngine>());
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a1", "img-1")));
+  Ack(c, EncodeEvent(PromptFor("p1", "img-1", "x")));
+  Ack(c, EncodeEvent(PromptFor("p2", "img-1", "y")));
+  Ack(c, EncodeEvent(AnnotationFor("n1", "img-1", "x")));
+  // A query is answered after every earlier event is processed: the board is up to date now.
+  BodyAs<StatusReply>(c.Request(StatusQueryBytes("q", "latest")));
+  const nlohmann::json snap = nlohmann::json::parse(server->SnapshotJson("proj"));
+  EXPECT_EQ(snap.at("type"), "snapshot");
+  EXPECT_EQ(snap.at("gate").at("mode"), "shadow");
+  ASSERT_EQ(snap.at("suggestions").size(), 1u) << snap.dump();
+  EXPECT_EQ(snap.at("suggestions")[0].at("payload").at("prompt"), "y");
+  EXPECT_EQ(snap.at("suggestions")[0].at("type"), "suggestion");
+  const nlohmann::json other = nlohmann::json::parse(server->SnapshotJson("nobody"));
+  EXPECT_TRUE(other.at("gate").is_null());
+  EXPECT_TRUE(other.at("suggestions").empty());
 }
 
 TEST_F(ServerTest, AnEngineThatThrowsIsCountedAndTheServerCarriesOn) {
