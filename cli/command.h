@@ -34,4 +34,7 @@ void RegisterServeCommand(CLI::App& app);
  */
 void RegisterBenchCommand(CLI::App& app);
 
+/** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
+void RegisterDatasetCommand(CLI::App& app);
+
 }  // namespace understudy::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::RegisterModelCommand(app);
   cli::RegisterServeCommand(app);
   cli::RegisterBenchCommand(app);
+  cli::RegisterDatasetCommand(app);
 
   try {
     app.parse(argc, argv);

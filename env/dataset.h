@@ -23,6 +23,7 @@ struct AssetRecord {
   int width = 0;
   int height = 0;
   std::vector<AnnotatedInstance> instances;
+  std::vector<Instance> ignore;  // regions left out of scoring (labelme __ignore__, mask void)
 };
 
 /** The one dataset model every importer produces and every exporter consumes. */
