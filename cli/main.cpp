@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
 
   cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
+  cli::RegisterServeCommand(app);
+  cli::RegisterBenchCommand(app);
   cli::RegisterDatasetCommand(app);
 
   try {
