@@ -31,6 +31,13 @@ void RegisterBaselineCommand(CLI::App& app);
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
 void RegisterModelCommand(CLI::App& app);
 
+/** `understudy serve`: the ZeroMQ annotation server (cli/serve_command.cpp). */
+void RegisterServeCommand(CLI::App& app);
+
+/** `understudy bench transport`: ingest throughput and suggestion latency (cli/bench_command.cpp).
+ */
+void RegisterBenchCommand(CLI::App& app);
+
 /** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
 void RegisterDatasetCommand(CLI::App& app);
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   cli::RegisterBaselineCommand(app);
   cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
+  cli::RegisterServeCommand(app);
+  cli::RegisterBenchCommand(app);
   cli::RegisterDatasetCommand(app);
 
   try {

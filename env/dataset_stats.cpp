@@ -76,6 +76,7 @@ std::string StatsJson(const DatasetStats& s, const ImportReport& report) {
   j["skipped"] = std::move(skipped);
   j["class_conflicts"] = report.class_conflicts;
   j["simplified_rings"] = report.simplified_rings;
+  j["repaired_instances"] = report.repaired_instances;
   nlohmann::ordered_json per_class = nlohmann::ordered_json::object();
   for (const auto& [name, n] : s.instances_per_class) per_class[name] = n;
   j["instances_per_class"] = std::move(per_class);

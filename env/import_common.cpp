@@ -153,13 +153,23 @@ std::string CheckInside(const Instance& inst, const AssetRecord& asset, double s
   return "";
 }
 
+// Enough to show what kind of repairs a dataset needs without growing with its size.
+constexpr std::size_t kMaxListedRepairs = 20;
+
 bool Accept(AssetRecord& asset, Instance raw, const std::string& where, Context& ctx,
             const std::function<void(Instance)>& add) {
   for (const Polygon& p : raw.parts) ctx.report.read_polygon_vertices.push_back(p.outer.size());
   std::string problem;
   Instance valid;
   try {
-    valid = Validate(std::move(raw), ctx.options.validation);
+    ValidationReport validation;
+    valid = Validate(std::move(raw), ctx.options.validation, &validation);
+    if (validation.repaired) {
+      ++ctx.report.repaired_instances;
+      if (ctx.report.repairs.size() < kMaxListedRepairs) {
+        ctx.report.repairs.push_back(where + ": " + validation.problem);
+      }
+    }
     problem = CheckInside(valid, asset, ctx.options.max_outside);
   } catch (const GeometryError& e) {
     problem = e.what();

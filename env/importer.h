@@ -32,11 +32,13 @@ struct ImportOptions {
 /** What an import skipped or noticed: counted, never silent. */
 struct ImportReport {
   std::map<std::string, std::size_t> skipped_shapes;  // "polyline", "point", ...: not regions
-  std::size_t skipped_instances = 0;  // bad geometry skipped under skip_bad_instances
-  std::vector<std::string> problems;  // one message (file and field) per skipped instance
-  std::size_t orphan_labels = 0;      // YOLO label files with no image
-  std::size_t class_conflicts = 0;    // masks: instances whose pixels disagree on the class
-  std::size_t simplified_rings = 0;   // traced rings simplified to fit max_vertices
+  std::size_t skipped_instances = 0;   // bad geometry skipped under skip_bad_instances
+  std::vector<std::string> problems;   // one message (file and field) per skipped instance
+  std::size_t orphan_labels = 0;       // YOLO label files with no image
+  std::size_t class_conflicts = 0;     // masks: instances whose pixels disagree on the class
+  std::size_t simplified_rings = 0;    // traced rings simplified to fit max_vertices
+  std::size_t repaired_instances = 0;  // self-intersecting geometry rebuilt by Validate (even-odd)
+  std::vector<std::string> repairs;    // the first few repairs: file, field and what was wrong
   // Outer rings as the files hold them (after shape conversion, before validation, a closing
   // repeat included), one vertex count each: validation may drop, merge or split rings.
   std::vector<std::size_t> read_polygon_vertices;

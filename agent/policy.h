@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "env/proposer.h"
+
+namespace understudy {
+
+/**
+ * The agent's serving model: a Proposer whose Proposal::confidence is the value head's predicted
+ * reward for the proposal it returns, and whose Proposal::source names the model. Serving uses
+ * the policy's mean (no sampling), so Propose is deterministic. Not thread-safe: the engine gives
+ * each thread its own copy (Clone).
+ */
+class Policy : public Proposer {
+ public:
+  /** An independent copy with the same weights, for another thread. */
+  virtual std::unique_ptr<Policy> Clone() const = 0;
+  /** Checkpoint bytes; PolicyLoader reads them back. Opaque to everyone but the implementation. */
+  virtual void Save(std::ostream& out) const = 0;
+};
+
+/** Reads a checkpoint written by Policy::Save (throws std::runtime_error naming what is wrong). */
+using PolicyLoader = std::function<std::unique_ptr<Policy>(std::istream& in)>;
+
+}  // namespace understudy
