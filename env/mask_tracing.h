@@ -27,6 +27,11 @@ struct TraceOptions {
  * given and lies on one, otherwise the largest. Holes are ignored. The traced pixel-centre chain
  * is pushed out by half a pixel so the ring's area matches the region's pixel count. Returns no
  * ring when there is no region of at least min_area pixels.
+ *
+ * Unlike TraceMask (env/mask_polygon.h), which follows pixel edges exactly for format conversion,
+ * this traces pixel centres: the staircase of a pixel-edge outline survives simplification as
+ * extra vertices, which cost a proposal clicks to fix (measured: GrabCut on balloons 19.7 instead
+ * of 16.1 clicks at equal IoU).
  */
 std::optional<Ring> TraceRegion(const cv::Mat& mask, const Point* prefer,
                                 const TraceOptions& options = {});
