@@ -13,11 +13,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,16 +33,12 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
-template <typename T>
-[[noreturn]] void BadField(const char* field, const T& value, const std::string& why) {
-  std::string shown;
-  if constexpr (std::is_same_v<T, std::string>) {
-    shown = "'" + value + "'";
-  } else {
-    shown = std::to_string(value);
-  }
+[[noreturn]] void BadField(const char* field, const std::string& shown, const std::string& why) {
   throw std::invalid_argument("HttpConfig." + std::string(field) + " = " + shown + ": " + why);
 }
+
+std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
 /** Accepts connections and starts an HttpSession on its own strand for each. */
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -101,37 +98,39 @@ class Listener : public std::enable_shared_from_this<Listener> {
 void HttpConfig::Validate() const {
   error_code ec;
   const net::ip::address addr = net::ip::make_address(address, ec);
-  if (ec) BadField("address", address, "not an IP address");
+  if (ec) BadField("address", Quoted(address), "not an IP address");
   if (!addr.is_loopback()) {
-    BadField("address", address,
+    BadField("address", Quoted(address),
              "not a loopback address; the HTTP side has no authentication, so it binds to "
              "loopback only (put a proxy in front to expose it)");
   }
-  if (threads < 1 || threads > 64) BadField("threads", threads, "must be 1..64");
+  if (threads < 1 || threads > 64) BadField("threads", std::to_string(threads), "must be 1..64");
   if (max_header_bytes < 1024 || max_header_bytes > (1u << 20)) {
-    BadField("max_header_bytes", max_header_bytes, "must be 1024..1048576");
+    BadField("max_header_bytes", std::to_string(max_header_bytes), "must be 1024..1048576");
   }
-  if (max_body_bytes > (64u << 20)) BadField("max_body_bytes", max_body_bytes, "must be <= 64 MiB");
+  if (max_body_bytes > (64u << 20)) {
+    BadField("max_body_bytes", std::to_string(max_body_bytes), "must be at most 64 MiB");
+  }
   if (request_timeout.count() <= 0) {
-    BadField("request_timeout_ms", request_timeout.count(), "must be positive");
+    BadField("request_timeout", Ms(request_timeout), "must be positive");
   }
   if (ws_queue_limit < 1 || ws_queue_limit > 1000000) {
-    BadField("ws_queue_limit", ws_queue_limit, "must be 1..1000000");
+    BadField("ws_queue_limit", std::to_string(ws_queue_limit), "must be 1..1000000");
   }
-  if (ws_max_incoming_bytes < 125) {
-    BadField("ws_max_incoming_bytes", ws_max_incoming_bytes, "must be >= 125");
+  if (ws_max_incoming_bytes < 125) {  // a control frame's payload may be 125 bytes
+    BadField("ws_max_incoming_bytes", std::to_string(ws_max_incoming_bytes), "must be >= 125");
   }
   if (ws_handshake_timeout.count() <= 0) {
-    BadField("ws_handshake_timeout_ms", ws_handshake_timeout.count(), "must be positive");
+    BadField("ws_handshake_timeout", Ms(ws_handshake_timeout), "must be positive");
   }
   if (ws_idle_timeout.count() <= 0) {
-    BadField("ws_idle_timeout_ms", ws_idle_timeout.count(), "must be positive");
+    BadField("ws_idle_timeout", Ms(ws_idle_timeout), "must be positive");
   }
   if (shutdown_timeout.count() < 0) {
-    BadField("shutdown_timeout_ms", shutdown_timeout.count(), "must not be negative");
+    BadField("shutdown_timeout", Ms(shutdown_timeout), "must not be negative");
   }
   for (const std::string& origin : allowed_origins) {
-    if (origin.empty()) BadField("allowed_origins", origin, "entries must not be empty");
+    if (origin.empty()) BadField("allowed_origins", "''", "entries must not be empty");
   }
 }
 

@@ -31,7 +31,10 @@ struct HttpConfig {
   std::size_t ws_max_incoming_bytes = 4096;  // largest message a client may send (they are ignored)
   std::chrono::milliseconds ws_handshake_timeout{10000};  // opening and closing handshakes
   std::chrono::milliseconds ws_idle_timeout{60000};  // ping after half of it, drop after all of it
-  std::vector<std::string> allowed_origins;  // exact Origin values; empty accepts any origin
+  // Exact Origin values ("http://localhost:5173") whose pages may open /ws and read the HTTP
+  // endpoints; empty allows every origin. Requests without an Origin (not from a browser page)
+  // are always allowed.
+  std::vector<std::string> allowed_origins;
 
   std::chrono::milliseconds shutdown_timeout{2000};  // Stop() waits this long for close handshakes
 

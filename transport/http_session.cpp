@@ -178,13 +178,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
                              "invalid project name: 1 to 128 bytes of UTF-8, no control "
                              "characters\n");
     }
-    const auto& origins = state_->config().allowed_origins;
-    if (!origins.empty()) {
-      const auto origin = req[http::field::origin];
-      if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
-        return RespondAndClose(kWs, http::status::forbidden,
-                               "origin '" + std::string(origin) + "' is not allowed\n");
-      }
+    if (!OriginAllowed()) {
+      return RespondAndClose(kWs, http::status::forbidden, "origin not allowed\n");
     }
     // The WebSocket session owns the socket from here; this one ends when the handler returns.
     // It leaves the connection set first so that Stop() closes the new owner, not this husk.
@@ -192,6 +187,16 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     state_->connections().Remove(this);
     stream_.expires_never();  // the WebSocket stream has its own timeouts
     StartWebSocketSession(std::move(stream_), parser_->release(), *project, state_, received_);
+  }
+
+  // Whether a page from the request's Origin may use this server. A request without an Origin
+  // is not from a page (browsers send one on every WebSocket handshake and cross-origin fetch),
+  // so the allow-list, which exists to stop other sites' pages, does not apply to it.
+  bool OriginAllowed() const {
+    const auto origin = parser_->get()[http::field::origin];
+    const auto& allowed = state_->config().allowed_origins;
+    return origin.empty() || allowed.empty() ||
+           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
   }
 
   void MethodNotAllowed(const char* route, const char* allow) {
@@ -216,6 +221,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     res_.set(http::field::content_type, content_type);
     res_.set(http::field::cache_control, "no-store");
     if (extra.second != nullptr) res_.set(extra.first, extra.second);
+    const auto origin = req[http::field::origin];
+    if (route != kWs && route != kOther && !origin.empty() && OriginAllowed()) {
+      // Lets an allowed frontend page fetch /status (e.g. to resync after a dropped notice).
+      res_.set(http::field::access_control_allow_origin, origin);
+      res_.set(http::field::vary, "Origin");
+    }
     const std::size_t length = body.size();
     if (req.method() != http::verb::head) res_.body() = std::move(body);
     res_.content_length(length);

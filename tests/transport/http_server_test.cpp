@@ -225,6 +225,9 @@ TEST(HttpConfigTest, ValidationNamesTheFieldAndValue) {
   c.max_header_bytes = 10;
   EXPECT_NE(message_for(c).find("max_header_bytes"), std::string::npos);
   c = {};
+  c.request_timeout = std::chrono::milliseconds(0);
+  EXPECT_NE(message_for(c).find("HttpConfig.request_timeout = 0 ms"), std::string::npos);
+  c = {};
   c.address = "::1";
   EXPECT_EQ(message_for(c), "");
   c.address = "10.0.0.1";
@@ -445,13 +448,29 @@ TEST_F(HttpServerTest, OriginIsCheckedWhenConfigured) {
   HttpServer& server = Start(config);
   EXPECT_EQ(Upgrade(server.port(), "/ws?project=a", "http://evil.example").result(),
             http::status::forbidden);
-  // No Origin at all: not one of the listed browsers' pages.
-  EXPECT_EQ(Upgrade(server.port(), "/ws?project=a").result(), http::status::forbidden);
   WsClient stranger(server.port(), "/ws?project=a", "http://evil.example");
   EXPECT_EQ(stranger.handshake_error(), websocket::error::upgrade_declined);
   WsClient friendly(server.port(), "/ws?project=a", "http://localhost:5173");
   ASSERT_FALSE(friendly.handshake_error()) << friendly.handshake_error().message();
   EXPECT_EQ(friendly.Read(), Hello("\"a\""));
+  WsClient tool(server.port(), "/ws?project=a");  // no Origin: not a page, so not checked
+  ASSERT_FALSE(tool.handshake_error()) << tool.handshake_error().message();
+  EXPECT_EQ(tool.Read(), Hello("\"a\""));
+}
+
+TEST_F(HttpServerTest, AllowedOriginsMayReadTheHttpEndpoints) {
+  HttpConfig config;
+  config.allowed_origins = {"http://localhost:5173"};
+  HttpServer& server = Start(config);
+  HttpClient client(server.port());
+  auto req = http::request<http::string_body>(http::verb::get, "/status", 11);
+  req.set(http::field::origin, "http://localhost:5173");
+  auto res = client.Send(req);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "http://localhost:5173");
+  req.set(http::field::origin, "http://evil.example");
+  res = client.Send(req);
+  EXPECT_EQ(res.result(), http::status::ok);  // the browser, not the server, withholds it
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
 }
 
 TEST_F(HttpServerTest, HelloCarriesTheDecodedProjectAndClientIsCounted) {
