@@ -21,6 +21,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -28,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/shared_data.h"
 #include "transport/metrics.h"
 
 namespace understudy {
@@ -677,6 +679,34 @@ TEST_F(HttpServerTest, DestructorStopsAServerWithClients) {
   EXPECT_EQ(client.ReadUntilClosed(), websocket::error::closed);
   destroyer.join();
   EXPECT_EQ(client.ws().reason().code, websocket::close_code::going_away);
+}
+
+// An independent client: examples/ws_tail.py speaks RFC 6455 from raw sockets (no Beast), so
+// this checks the handshake, all three frame-length encodings and the close frame on the wire.
+TEST_F(HttpServerTest, PythonRawSocketClientReadsTheStream) {
+  HttpServer& server = Start();
+  const std::string command =
+      "/usr/bin/python3 " + (testing::SourceDir() / "examples" / "ws_tail.py").string() +
+      " --port " + std::to_string(server.port()) + " --project 'team a' 2>&1";
+  FILE* out = popen(command.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  char* line = nullptr;
+  std::size_t capacity = 0;
+  auto next_line = [&]() -> std::string {
+    const ssize_t n = getline(&line, &capacity, out);
+    if (n <= 0) return "<end of output>";
+    return std::string(line, static_cast<std::size_t>(n) - (line[n - 1] == '\n' ? 1 : 0));
+  };
+  // The hello is printed once the client is subscribed, so publishing after it loses nothing.
+  EXPECT_EQ(next_line(), Hello("\"team a\""));
+  const std::vector<std::string> frames = {Frame(0), Frame(1, 200), Frame(2, 70000)};
+  for (const std::string& f : frames) EXPECT_EQ(server.Publish("team a", f), 1u);
+  for (const std::string& f : frames) EXPECT_EQ(next_line(), f);
+  std::thread stopper([&] { server.Stop(); });
+  EXPECT_EQ(next_line(), "# closed 1001 server shutting down");
+  stopper.join();
+  free(line);
+  EXPECT_EQ(pclose(out), 0);
 }
 
 TEST_F(HttpServerTest, PublishChecksTheProjectName) {
