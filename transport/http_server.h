@@ -44,15 +44,23 @@ struct HttpConfig {
 
 /**
  * What the endpoints serve, supplied by the owner of the server. Each callback runs on an io
- * thread, possibly on several at once: it must be thread-safe and quick. An exception thrown by a
- * callback becomes a 500 response with its message. Empty callbacks get the defaults noted.
+ * thread, possibly on several at once: it must be thread-safe and quick. An exception thrown by an
+ * endpoint's callback becomes a 500 response with its message. Empty callbacks get the defaults
+ * noted.
  */
 struct HttpHandlers {
-  std::function<std::string()> metrics_text;    // /metrics body; default: the registry's text
-  std::function<std::string()> status_json;     // /status body; default: WebSocket client counts
-  std::function<bool()> healthy;                // /healthz 200 or 503; default: always healthy
-  std::function<void(const std::string&)> log;  // unexpected I/O errors, one line each; default:
-                                                // none (they are counted in metrics either way)
+  std::function<std::string()> metrics_text;  // /metrics body; default: the registry's text
+  std::function<std::string()> status_json;   // /status body; default: WebSocket client counts
+  std::function<bool()> healthy;              // /healthz 200 or 503; default: always healthy
+
+  // A frame for each new WebSocket client of a project, sent right after the hello: the state it
+  // must know before the next event arrives (gate mode, model version). Taken after the client
+  // is subscribed, so an event may show up both in it and after it, but never in neither.
+  // Default: none. If it throws, the client is closed with 1011 "snapshot failed".
+  std::function<std::string(const std::string& project)> ws_snapshot;
+
+  // Unexpected I/O errors, one line each; default: none (they are counted in metrics either way).
+  std::function<void(const std::string&)> log;
 };
 
 /**

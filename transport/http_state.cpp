@@ -112,6 +112,11 @@ std::string ServerState::StatusJson() const {
 
 bool ServerState::Healthy() const { return handlers_.healthy ? handlers_.healthy() : true; }
 
+std::optional<std::string> ServerState::Snapshot(const std::string& project) const {
+  if (!handlers_.ws_snapshot) return std::nullopt;
+  return handlers_.ws_snapshot(project);
+}
+
 void ServerState::CountRequest(const char* path, unsigned code, double seconds) {
   metrics_
       .GetCounter("understudy_http_requests_total", "HTTP requests answered, by route and status",

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -100,6 +101,8 @@ class ServerState {
   std::string MetricsText() const;
   std::string StatusJson() const;
   bool Healthy() const;
+  /** The frame a new WebSocket client of `project` gets after the hello; none without a hook. */
+  std::optional<std::string> Snapshot(const std::string& project) const;
 
   /** Counts one answered request; `path` is one of the fixed route labels (bounded cardinality). */
   void CountRequest(const char* path, unsigned code, double seconds);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "transport/http_state.h"
@@ -26,6 +28,8 @@ using Clock = std::chrono::steady_clock;
 // Version of the frames this server adds around the published ones (hello, dropped); see
 // docs/http.md.
 constexpr int kProtocolVersion = 1;
+
+const websocket::close_reason kGoingAway(websocket::close_code::going_away, "server shutting down");
 
 /**
  * One WebSocket client of one project. Published frames wait in a bounded queue shared with the
@@ -107,24 +111,39 @@ class WebSocketSession : public Connection,
   void on_accept(beast::error_code ec) {
     const double seconds = std::chrono::duration<double>(Clock::now() - received_).count();
     if (ec) {
-      // Beast has answered the client already (400 for a malformed upgrade), or the handshake
-      // timed out or was aborted by Stop().
-      state_->CountRequest("/ws", 400, seconds);
+      // A malformed upgrade (no key, wrong version) has been answered with a 400 by Beast; other
+      // errors (timeout, reset, Stop()) left no response to count.
+      if (ec.category() == websocket::make_error_code(websocket::error::no_sec_key).category()) {
+        state_->CountRequest("/ws", 400, seconds);
+      }
       fail(ec, "ws_handshake");
       return Finish();
     }
     state_->CountRequest("/ws", 101, seconds);
     accepted_ = true;
-    if (close_requested_) return StartClose();
+    if (close_requested_) return StartClose(kGoingAway);
     {
       // The hello goes out first: frames published from now on queue up behind it.
       std::lock_guard<std::mutex> lock(mu_);
       open_ = true;
       write_scheduled_ = true;
     }
-    if (!state_->hub().Subscribe(project_, this, weak_from_this())) return StartClose();
+    if (!state_->hub().Subscribe(project_, this, weak_from_this())) {
+      return StartClose(kGoingAway);
+    }
     subscribed_ = true;
     metrics_.clients->Add(1);
+    // Taken after subscribing, so nothing published meanwhile is missing from snapshot + stream
+    // (an event can show up in both; the snapshot goes first).
+    try {
+      if (std::optional<std::string> snapshot = state_->Snapshot(project_)) {
+        snapshot_ = std::make_shared<const std::string>(std::move(*snapshot));
+      }
+    } catch (const std::exception& e) {
+      state_->CountError("handler", "ws_snapshot: " + std::string(e.what()));
+      return StartClose(
+          websocket::close_reason(websocket::close_code::internal_error, "snapshot failed"));
+    }
     write(std::make_shared<const std::string>(
               "{\"type\":\"hello\",\"protocol\":" + std::to_string(kProtocolVersion) +
               ",\"project\":" + JsonQuote(project_) +
@@ -158,7 +177,9 @@ class WebSocketSession : public Connection,
         write_scheduled_ = false;
         return;
       }
-      if (dropped_since_notice_ > 0) {
+      if (snapshot_) {
+        next = std::move(snapshot_);
+      } else if (dropped_since_notice_ > 0) {
         // Everything dropped since the last notice sat between the frame just written and the
         // head of the queue, so the notice goes exactly where the gap is.
         next = std::make_shared<const std::string>(
@@ -202,19 +223,18 @@ class WebSocketSession : public Connection,
       beast::get_lowest_layer(ws_).close();
       return;
     }
-    StartClose();
+    StartClose(kGoingAway);
   }
 
   // The close frame waits behind a write in flight (Beast orders them); the handshake timeout,
   // and at worst Stop()'s own deadline, bound how long a client that never reads can hold it.
-  void StartClose() {
+  void StartClose(const websocket::close_reason& reason) {
     if (closing_) return;
     closing_ = true;
     ClearQueue();
     Unsubscribe();
-    ws_.async_close(
-        websocket::close_reason(websocket::close_code::going_away, "server shutting down"),
-        beast::bind_front_handler(&WebSocketSession::on_close, shared_from_this()));
+    ws_.async_close(reason,
+                    beast::bind_front_handler(&WebSocketSession::on_close, shared_from_this()));
   }
 
   void on_close(beast::error_code ec) {
@@ -237,6 +257,7 @@ class WebSocketSession : public Connection,
       dropped = waiting_.size();
       waiting_.clear();
       dropped_since_notice_ = 0;
+      snapshot_.reset();
     }
     metrics_.queued->Add(-static_cast<double>(dropped));
   }
@@ -269,6 +290,7 @@ class WebSocketSession : public Connection,
 
   // Shared with Deliver() on publishing threads.
   std::mutex mu_;
+  std::shared_ptr<const std::string> snapshot_;  // goes right after the hello
   std::deque<std::shared_ptr<const std::string>> waiting_;
   std::uint64_t dropped_since_notice_ = 0;
   bool write_scheduled_ = false;  // a write is in flight or a kick is posted

@@ -487,6 +487,34 @@ TEST_F(HttpServerTest, HelloCarriesTheDecodedProjectAndClientIsCounted) {
       1.0);
 }
 
+TEST_F(HttpServerTest, SnapshotFollowsTheHelloBeforeAnyPublishedFrame) {
+  HttpHandlers handlers;
+  handlers.ws_snapshot = [](const std::string& project) {
+    return "{\"type\":\"gate\",\"project\":\"" + project + "\",\"mode\":\"shadow\"}";
+  };
+  HttpServer& server = Start({}, handlers);
+  WsClient client(server.port(), "/ws?project=cats");
+  ASSERT_EQ(client.Read(), Hello("\"cats\""));
+  EXPECT_EQ(client.Read(), "{\"type\":\"gate\",\"project\":\"cats\",\"mode\":\"shadow\"}");
+  server.Publish("cats", Frame(1));
+  EXPECT_EQ(client.Read(), Frame(1));
+}
+
+TEST_F(HttpServerTest, ThrowingSnapshotClosesTheClientWith1011) {
+  HttpHandlers handlers;
+  handlers.ws_snapshot = [](const std::string&) -> std::string {
+    throw std::runtime_error("no gate yet");
+  };
+  HttpServer& server = Start({}, handlers);
+  WsClient client(server.port(), "/ws?project=cats");
+  ASSERT_FALSE(client.handshake_error()) << client.handshake_error().message();
+  EXPECT_EQ(client.ReadUntilClosed(), websocket::error::closed);
+  EXPECT_EQ(client.ws().reason().code, websocket::close_code::internal_error);
+  EXPECT_EQ(client.ws().reason().reason, "snapshot failed");
+  EXPECT_TRUE(WaitFor([&] { return server.ClientCount("cats") == 0; }));
+  EXPECT_EQ(CounterValue(metrics_, "understudy_http_io_errors_total", {{"op", "handler"}}), 1.0);
+}
+
 TEST_F(HttpServerTest, ClientsReceiveOnlyTheirProjectInOrder) {
   HttpServer& server = Start();
   WsClient alpha(server.port(), "/ws?project=alpha");
