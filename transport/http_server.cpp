@@ -32,6 +32,7 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+using web::ServerState;
 
 [[noreturn]] void BadField(const char* field, const std::string& shown, const std::string& why) {
   throw std::invalid_argument("HttpConfig." + std::string(field) + " = " + shown + ": " + why);
@@ -82,7 +83,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    StartHttpSession(std::move(socket), state_);
+    web::StartHttpSession(std::move(socket), state_);
     do_accept();
   }
 
@@ -139,8 +140,8 @@ struct HttpServer::Impl {
 
   Impl(HttpConfig config, HttpHandlers handlers, MetricsRegistry* metrics)
       : own_metrics(metrics == nullptr ? std::make_unique<MetricsRegistry>() : nullptr),
-        state(std::make_shared<ServerState>(std::move(config), std::move(handlers),
-                                            metrics == nullptr ? *own_metrics : *metrics)) {}
+        state(std::make_shared<web::ServerState>(std::move(config), std::move(handlers),
+                                                 metrics == nullptr ? *own_metrics : *metrics)) {}
 
   bool OnIoThread() const {
     return std::any_of(threads.begin(), threads.end(), [](const std::thread& t) {
@@ -149,7 +150,7 @@ struct HttpServer::Impl {
   }
 
   std::unique_ptr<MetricsRegistry> own_metrics;
-  std::shared_ptr<ServerState> state;
+  std::shared_ptr<web::ServerState> state;
   std::atomic<std::uint16_t> port{0};
 
   std::mutex lifecycle_mu;  // Start() and Stop()

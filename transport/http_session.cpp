@@ -25,7 +25,7 @@
 #include "transport/http_target.h"
 #include "transport/websocket_session.h"
 
-namespace understudy {
+namespace understudy::web {
 namespace {
 
 namespace beast = boost::beast;
@@ -321,4 +321,4 @@ void StartHttpSession(net::ip::tcp::socket socket, std::shared_ptr<ServerState> 
   std::make_shared<HttpSession>(std::move(socket), std::move(state))->Run();
 }
 
-}  // namespace understudy
+}  // namespace understudy::web

@@ -1,12 +1,12 @@
 #pragma once
 
-// Private to the HTTP server (see http_server.h). Only Asio's socket here: Beast stays in
-// http_session.cpp.
+// Private to the HTTP server (see http_server.h), in namespace web. Only Asio's socket here: Beast
+// stays in http_session.cpp.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 
-namespace understudy {
+namespace understudy::web {
 
 class ServerState;
 
@@ -16,4 +16,4 @@ class ServerState;
  */
 void StartHttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state);
 
-}  // namespace understudy
+}  // namespace understudy::web

@@ -4,7 +4,7 @@
 
 #include "transport/http_target.h"
 
-namespace understudy {
+namespace understudy::web {
 
 bool ConnectionSet::Add(const Connection* key, std::weak_ptr<Connection> c) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -154,4 +154,4 @@ WsProjectMetrics ServerState::ProjectMetrics(const std::string& project) {
   return m;
 }
 
-}  // namespace understudy
+}  // namespace understudy::web

@@ -1,8 +1,8 @@
 #pragma once
 
-// Private to the HTTP server (see http_server.h): the state every session shares, modelled on
-// Beast's chat-multi shared_state. No Boost here, so the registry and the fan-out compile and test
-// without Asio or Beast.
+// Private to the HTTP server (see http_server.h), in namespace web: the state every session shares,
+// modelled on Beast's chat-multi shared_state. No Boost here, so the registry and the fan-out
+// compile and test without Asio or Beast.
 
 #include <cstddef>
 #include <map>
@@ -16,7 +16,7 @@
 #include "transport/http_server.h"
 #include "transport/metrics.h"
 
-namespace understudy {
+namespace understudy::web {
 
 /** A live connection that Stop() must close. Close() is thread-safe and idempotent. */
 class Connection {
@@ -118,4 +118,4 @@ class ServerState {
   WsHub hub_;
 };
 
-}  // namespace understudy
+}  // namespace understudy::web

@@ -6,6 +6,7 @@
 #include "transport/http_server.h"
 
 namespace understudy {
+namespace web {
 namespace {
 
 int HexValue(char c) {
@@ -130,8 +131,10 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
+}  // namespace web
+
 bool ValidProjectName(const std::string& project) {
-  if (project.empty() || project.size() > 128 || !ValidUtf8(project)) return false;
+  if (project.empty() || project.size() > 128 || !web::ValidUtf8(project)) return false;
   for (char c : project) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) return false;

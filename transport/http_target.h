@@ -1,7 +1,7 @@
 #pragma once
 
-// Private to the HTTP server (see http_server.h): request-target parsing and the small text
-// helpers the sessions share. No Boost.
+// Private to the HTTP server (see http_server.h), in namespace web: request-target parsing and the
+// small text helpers the sessions share. No Boost.
 
 #include <optional>
 #include <string>
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace understudy {
+namespace understudy::web {
 
 /** A request target ("/ws?project=a%20b") split into its path and its decoded query pairs. */
 struct RequestTarget {
@@ -30,4 +30,4 @@ bool ValidUtf8(std::string_view s);
 /** `s` as a quoted JSON string literal. `s` must be valid UTF-8. */
 std::string JsonQuote(std::string_view s);
 
-}  // namespace understudy
+}  // namespace understudy::web

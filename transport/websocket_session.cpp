@@ -16,7 +16,7 @@
 #include "transport/http_state.h"
 #include "transport/http_target.h"
 
-namespace understudy {
+namespace understudy::web {
 namespace {
 
 namespace beast = boost::beast;
@@ -307,4 +307,4 @@ void StartWebSocketSession(beast::tcp_stream stream, http::request<http::string_
       ->Run(upgrade);
 }
 
-}  // namespace understudy
+}  // namespace understudy::web

@@ -1,7 +1,7 @@
 #pragma once
 
-// Private to the HTTP server (see http_server.h). Beast's core and HTTP message types only: the
-// WebSocket stream itself stays in websocket_session.cpp.
+// Private to the HTTP server (see http_server.h), in namespace web. Beast's core and HTTP message
+// types only: the WebSocket stream itself stays in websocket_session.cpp.
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-namespace understudy {
+namespace understudy::web {
 
 class ServerState;
 
@@ -24,4 +24,4 @@ void StartWebSocketSession(boost::beast::tcp_stream stream,
                            std::string project, std::shared_ptr<ServerState> state,
                            std::chrono::steady_clock::time_point received);
 
-}  // namespace understudy
+}  // namespace understudy::web

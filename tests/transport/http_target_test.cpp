@@ -6,7 +6,7 @@
 
 #include "transport/http_server.h"
 
-namespace understudy {
+namespace understudy::web {
 namespace {
 
 TEST(HttpTarget, SplitsPathAndDecodesQuery) {
@@ -63,4 +63,4 @@ TEST(HttpTarget, JsonQuoteEscapes) {
 }
 
 }  // namespace
-}  // namespace understudy
+}  // namespace understudy::web
