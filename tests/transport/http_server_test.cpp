@@ -604,6 +604,17 @@ TEST_F(HttpServerTest, ClosingClientIsUnsubscribed) {
   EXPECT_EQ(server.Publish("p", Frame(0)), 0u);
 }
 
+TEST_F(HttpServerTest, ClientThatNeverAnswersPingsIsDropped) {
+  HttpConfig config;
+  config.ws_idle_timeout = std::chrono::milliseconds(200);
+  HttpServer& server = Start(config);
+  WsClient silent(server.port(), "/ws?project=p");
+  ASSERT_EQ(silent.Read(), Hello("\"p\""));
+  // It reads no more, so its pong for the server's keep-alive ping never comes.
+  EXPECT_TRUE(WaitFor([&] { return server.ClientCount("p") == 0; }));
+  EXPECT_EQ(CounterValue(metrics_, "understudy_http_io_errors_total", {{"op", "ws_timeout"}}), 1.0);
+}
+
 // A client that stops reading: its queue stays at the limit, the oldest frames are dropped and
 // counted, and when it reads again it is told exactly where and how many frames it lost.
 TEST_F(HttpServerTest, SlowClientIsBoundedAndToldWhatItLost) {
