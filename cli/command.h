@@ -24,6 +24,10 @@ void SetRunner(CLI::App* sub, std::function<int()> run);
 // (added as each subcommand lands)
 void RegisterMetricsCommand(CLI::App& app);  // metrics_command.cpp: score polygon pairs
 
+/** `understudy baseline`: proposers' IoU against a dataset's human polygons
+ *  (cli/baseline_command.cpp). */
+void RegisterBaselineCommand(CLI::App& app);
+
 /** `understudy model list|rollback`: the model registry (cli/model_command.cpp). */
 void RegisterModelCommand(CLI::App& app);
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough(false);
 
+  cli::RegisterBaselineCommand(app);
   cli::RegisterMetricsCommand(app);
   cli::RegisterModelCommand(app);
   cli::RegisterServeCommand(app);
