@@ -41,4 +41,11 @@ void RegisterBenchCommand(CLI::App& app);
 /** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
 void RegisterDatasetCommand(CLI::App& app);
 
+/** `understudy import`: a dataset turned into a replayable session (cli/import_command.cpp). */
+void RegisterImportCommand(CLI::App& app);
+
+/** `understudy replay`: a session through the agent and its baselines
+ *  (cli/replay_command.cpp). */
+void RegisterReplayCommand(CLI::App& app);
+
 }  // namespace understudy::cli

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   cli::RegisterServeCommand(app);
   cli::RegisterBenchCommand(app);
   cli::RegisterDatasetCommand(app);
+  cli::RegisterImportCommand(app);
+  cli::RegisterReplayCommand(app);
 
   try {
     app.parse(argc, argv);
