@@ -38,6 +38,7 @@ void RegisterBenchCommand(CLI::App& app) {
     std::cout << FormatTransportBench(*o, report);
     return kOk;
   });
+  RegisterBenchReplayCommand(*bench);
 }
 
 }  // namespace understudy::cli
