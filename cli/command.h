@@ -44,6 +44,13 @@ void RegisterDatasetCommand(CLI::App& app);
 /** `understudy import`: a dataset turned into a replayable session (cli/import_command.cpp). */
 void RegisterImportCommand(CLI::App& app);
 
+/** `understudy experiment`: a grid of replays with confidence intervals and plots
+ *  (cli/experiment_command.cpp). */
+void RegisterExperimentCommand(CLI::App& app);
+
+/** `understudy bench replay` under `bench` (cli/bench_replay_command.cpp). */
+void RegisterBenchReplayCommand(CLI::App& bench);
+
 /** `understudy replay`: a session through the agent and its baselines
  *  (cli/replay_command.cpp). */
 void RegisterReplayCommand(CLI::App& app);

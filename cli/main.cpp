@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   cli::RegisterDatasetCommand(app);
   cli::RegisterImportCommand(app);
   cli::RegisterReplayCommand(app);
+  cli::RegisterExperimentCommand(app);
 
   try {
     app.parse(argc, argv);

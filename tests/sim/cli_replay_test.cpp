@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -126,6 +128,43 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
   EXPECT_EQ(a.size(), b.size());
   EXPECT_EQ(Slurp(tmp.path() / "zmq" / "box" / "events.csv"),
             Slurp(tmp.path() / "local" / "box" / "events.csv"));
+}
+
+// The experiment runner through the CLI on a tiny grid: tables, and plots when /usr/bin/python3
+// has matplotlib.
+TEST_F(CliReplay, ExperimentWritesTablesAndPlots) {
+  TempDir tmp;
+  const nlohmann::json config = {
+      {"name", "tiny"},
+      {"output", (tmp.path() / "results").string()},
+      {"work_dir", (tmp.path() / "work").string()},
+      {"sessions", {{{"name", "synth"}, {"import", {{"format", "synthetic"}, {"count", 6}}}}}},
+      {"agents", {{{"agent", "box"}}, {{"agent", "ellipse"}}}},
+      {"seeds", {1, 2}}};
+  {
+    std::ofstream out(tmp.path() / "tiny.json");
+    out << config.dump(2);
+  }
+  const int rc = RunCli({"experiment", (tmp.path() / "tiny.json").string(), "-q"},
+                        tmp.path() / "experiment.out");
+  const std::string printed = Slurp(tmp.path() / "experiment.out");
+  ASSERT_EQ(rc, 0) << printed;
+  const fs::path root = tmp.path() / "results" / "tiny";
+  EXPECT_NE(Slurp(root / "comparison.md").find("| synth | random | - | ellipse | 2 |"),
+            std::string::npos)
+      << Slurp(root / "comparison.md");
+  EXPECT_TRUE(fs::exists(root / "config.json"));
+  EXPECT_TRUE(fs::exists(root / "runs" / "synth" / "random" / "no-gate" / "box" / "seed-2" /
+                         "summary.json"));
+  const bool matplotlib =
+      fs::exists("/usr/bin/python3") &&
+      std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") == 0;
+  if (!matplotlib) GTEST_SKIP() << "no /usr/bin/python3 with matplotlib: plots not checked";
+  for (const char* plot : {"synth-reward.png", "synth-effort.png", "synth-agents.png"}) {
+    const std::string png = Slurp(root / "plots" / plot);
+    ASSERT_GT(png.size(), 1000u) << plot << "\n" << printed;
+    EXPECT_EQ(png.substr(1, 3), "PNG") << plot;
+  }
 }
 
 }  // namespace
