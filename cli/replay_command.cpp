@@ -106,6 +106,8 @@ int RunReplay(const ReplayArgs& args) {
     request.budget.updates_per_sim_second =
         args.schedule == "per_sim_second" ? args.updates_per_sim_second : 0.0;
     request.budget.note = args.budget_note;
+    // Only the RL agent learns; a baseline as the agent states no budget.
+    if (args.agent != "rl") request.budget = LearningBudget{};
     if (args.baselines != "none") baselines = SplitList(args.baselines);
   } catch (const CLI::ValidationError& e) {
     std::cerr << "understudy replay: " << e.what() << "\n";
