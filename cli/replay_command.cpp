@@ -32,6 +32,8 @@ struct ReplayArgs {
   std::string connect;
   std::string publish;
   double speed = 0.0;
+  int timeout_ms = 10000;
+  int retries = 3;
   std::uint64_t seed = 1;
   std::string order = "session";
   std::size_t active_pool = 64;
@@ -170,6 +172,8 @@ int RunReplay(const ReplayArgs& args) {
     }
     if (!args.publish.empty()) zo.publish = args.publish;
     zo.projects = session.Projects();
+    zo.timeout = std::chrono::milliseconds(args.timeout_ms);
+    zo.retries = args.retries;
     ZmqDriver driver(zo);
     ReplayOptions options = base;
     options.agent = args.agent;
@@ -180,6 +184,10 @@ int RunReplay(const ReplayArgs& args) {
     };
     ReplayResult result = Replay(session, driver, options);
     bar.Finish();
+    if (driver.retries() > 0) {
+      std::cerr << "understudy replay: " << driver.retries()
+                << " requests to the server timed out and were retried (Lazy Pirate)\n";
+    }
     WriteReplayOutputs(out / SafeLabel(args.agent), result);
     summaries.push_back(std::move(result.summary));
     jobs.erase(jobs.begin());
@@ -239,6 +247,11 @@ void RegisterReplayCommand(CLI::App& app) {
                   "a running server: its ingest endpoint, or its --ready-file");
   sub->add_option("--publish", args->publish,
                   "with --connect ENDPOINT: its PUB endpoint (default: the next port)");
+  sub->add_option("--timeout-ms", args->timeout_ms,
+                  "with --connect: wait this long for a reply before retrying")
+      ->capture_default_str();
+  sub->add_option("--retries", args->retries, "with --connect: retries before giving up")
+      ->capture_default_str();
   sub->add_option("--speed", args->speed, "pace at X times real time (0: as fast as possible)")
       ->capture_default_str();
   sub->add_option("--seed", args->seed, "the agent's seed (and the random order's)")

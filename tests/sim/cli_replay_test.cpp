@@ -130,6 +130,37 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
             Slurp(tmp.path() / "local" / "box" / "events.csv"));
 }
 
+// The transport's retry semantics: the server freezes mid-replay (SIGSTOP), the replay's requests
+// time out and are resent with the same routing id and bytes, and the result is still exactly the
+// in-process one (a retried event is acked as a duplicate, never processed twice).
+TEST_F(CliReplay, OverZeroMqSurvivesAFrozenServer) {
+  TempDir tmp;
+  testing::ServeProcess serve(tmp.path(), {"--proposer", "box"});
+  const nlohmann::json ready = nlohmann::json::parse(Slurp(serve.ready_file()));
+  const pid_t server = ready.at("pid").get<pid_t>();
+  // Paced at 1000x the session's clock (about 1.8 s), so the freeze lands mid-replay.
+  const pid_t replay = testing::Spawn(
+      {testing::Cli(), "replay", Session().string(), "--agent", "box", "--baselines", "none",
+       "--connect", serve.ready_file().string(), "--speed", "1000", "--timeout-ms", "300",
+       "--retries", "20", "--out", (tmp.path() / "zmq").string()},
+      tmp.path() / "zmq.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(server, SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  ::kill(server, SIGCONT);
+  ASSERT_EQ(testing::WaitFor(replay), 0) << Slurp(tmp.path() / "zmq.out");
+  EXPECT_NE(Slurp(tmp.path() / "zmq.out").find("retried (Lazy Pirate)"), std::string::npos)
+      << Slurp(tmp.path() / "zmq.out");
+  ASSERT_EQ(RunCli({"replay", Session().string(), "--agent", "box", "--baselines", "none", "--out",
+                    (tmp.path() / "local").string()},
+                   tmp.path() / "local.out"),
+            0);
+  EXPECT_EQ(ComparableSummary(Summary(tmp.path() / "zmq" / "box" / "summary.json")),
+            ComparableSummary(Summary(tmp.path() / "local" / "box" / "summary.json")));
+  EXPECT_EQ(Slurp(tmp.path() / "zmq" / "box" / "events.csv"),
+            Slurp(tmp.path() / "local" / "box" / "events.csv"));
+}
+
 // The experiment runner through the CLI on a tiny grid: tables, and plots when /usr/bin/python3
 // has matplotlib.
 TEST_F(CliReplay, ExperimentWritesTablesAndPlots) {
