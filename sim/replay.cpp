@@ -320,6 +320,11 @@ void Replayer::ProcessEvent(const SessionEvent& original, std::optional<double> 
       row.withheld_reason = p.published ? std::string() : p.reason;
 
       const EffortCost hand = effort_.Draw(draw_clicks);
+      if (std::isfinite(n.draw_seconds)) {
+        ++sum.recorded_draw_count;
+        sum.recorded_draw_seconds += n.draw_seconds;
+        sum.modelled_draw_seconds_for_recorded += hand.seconds;
+      }
       EffortCost spent = hand;
       if (p.published && p.suggestion) {
         // A shown outline the metrics cannot read costs a look and a redraw.
@@ -345,6 +350,7 @@ void Replayer::ProcessEvent(const SessionEvent& original, std::optional<double> 
     }
     case MessageType::kFeedback:
       ++sum.feedback;
+      ++sum.feedback_verdicts[ToString(std::get<FeedbackEvent>(message.body).verdict)];
       break;
     default:
       break;
@@ -562,6 +568,15 @@ nlohmann::json SummaryToJson(const ReplaySummary& s) {
   j["prompts"] = s.prompts;
   j["annotations_all"] = s.annotations;
   j["feedback"] = s.feedback;
+  j["feedback_verdicts"] = s.feedback_verdicts;
+  j["recorded_draw"] = {
+      {"annotations", s.recorded_draw_count},
+      {"seconds", s.recorded_draw_seconds},
+      {"modelled_seconds", s.modelled_draw_seconds_for_recorded},
+      {"model_over_recorded",
+       Number(s.recorded_draw_seconds > 0
+                  ? s.modelled_draw_seconds_for_recorded / s.recorded_draw_seconds
+                  : std::numeric_limits<double>::quiet_NaN())}};
   j["unmatched_annotations"] = s.unmatched_annotations;
   j["engine_errors"] = s.engine_errors;
   j["withheld_reasons"] = s.withheld_reasons;

@@ -122,6 +122,13 @@ struct ReplaySummary {
   std::size_t prompts = 0;
   std::size_t annotations = 0;  // all annotation events
   std::size_t feedback = 0;
+  std::map<std::string, std::size_t> feedback_verdicts;  // what people did with suggestions
+  /** Annotations that carried a drawing time (real in a recorded session, modelled in an
+   *  import), its sum, and what the effort model says the same polygons take: the check of the
+   *  model against real timings. */
+  std::size_t recorded_draw_count = 0;
+  double recorded_draw_seconds = 0.0;
+  double modelled_draw_seconds_for_recorded = 0.0;
   std::size_t unmatched_annotations = 0;  // for a prompt never seen, or for the whole asset
   std::size_t engine_errors = 0;
   StreamStats all;
