@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "rewards/reward_spec.h"
+#include "transport/blank_image.h"
 #include "transport/scoring.h"
 
 namespace understudy {
@@ -99,6 +100,8 @@ const cv::Mat& ProposerEngine::ImageFor(const std::string& key) {
       return images_.at(key)->image;
     }
   }
+  // No image: a blank frame of the announced size, so outlines are clipped to the asset.
+  *empty_ = info != assets_.end() ? BlankImage(info->second.width, info->second.height) : cv::Mat();
   return *empty_;
 }
 

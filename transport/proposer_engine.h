@@ -38,8 +38,8 @@ struct ProposerEngineOptions {
  * is agent/agent_engine.h). When the human annotation for a prompt arrives, the suggestion is
  * scored against it (IoU, the reward's default, with its clicks) and the score is returned like
  * the agent's, so /status shows how good the baseline is per project. Images come inline with
- * the asset or from image_root/uri; without either, the proposer gets an empty image (enough for
- * box and ellipse baselines).
+ * the asset or from image_root/uri; without either, the proposer gets a blank image of the
+ * announced size (BlankImage: enough for the box and ellipse baselines).
  */
 class ProposerEngine : public Engine {
  public:
