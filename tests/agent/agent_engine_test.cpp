@@ -628,8 +628,9 @@ TEST(AgentEngine, BackgroundLearningImprovesTheModelWhileItServes) {
   c.champion.every_updates = 20;
   c.champion.min_items = 3;
   auto log = std::make_shared<LearnerLog>();
+  // The first challenger is better; every later one is worse, so exactly one swap happens.
   AgentEngine engine(c, std::make_unique<FakePolicy>(0, 0.7),
-                     std::make_unique<FakeLearner>(log, std::vector<double>{0.9}),
+                     std::make_unique<FakeLearner>(log, std::vector<double>{0.9, 0.5}),
                      FakePolicyLoader(), "fake");
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
   int i = 0;

@@ -124,7 +124,9 @@ TEST(ProposerEngine, DecodesInlineImagesAndReadsUrisUnderImageRoot) {
   escape.uri = "../b.png";  // outside image_root: not read
   engine.OnAsset(escape);
   engine.OnPrompt(PromptFor("p3", "img-3", "x"));
-  EXPECT_EQ(p->last_cols, 0);
+  // Without a usable image the proposer sees a blank frame of the announced size.
+  EXPECT_EQ(p->last_cols, 640);
+  EXPECT_EQ(p->last_rows, 480);
 
   AssetEvent broken = Asset("d", "img-4");
   broken.image = {1, 2, 3};
