@@ -177,11 +177,11 @@ void LearningLoop::RecordServed(std::uint64_t covered_seq) {
     recent_latencies_.push_back(s);
     if (recent_latencies_.size() > kLatencySamples) recent_latencies_.pop_front();
   }
-  std::vector<double> v(recent_latencies_.begin(), recent_latencies_.end());
-  LatencySummary& l = progress_.annotation_to_serving;
-  l.p50_s = Quantile(v, 0.5);
-  l.p99_s = Quantile(v, 0.99);
-  l.max_s = v.empty() ? l.max_s : *std::max_element(v.begin(), v.end());
+  AnnotationToServing& l = progress_.annotation_to_serving;
+  l.recent_s.assign(recent_latencies_.begin(), recent_latencies_.end());
+  l.p50_s = Quantile(l.recent_s, 0.5);
+  l.p99_s = Quantile(l.recent_s, 0.99);
+  if (!l.recent_s.empty()) l.max_s = *std::max_element(l.recent_s.begin(), l.recent_s.end());
 }
 
 LearningProgress LearningLoop::Progress() {

@@ -21,12 +21,13 @@
 namespace understudy {
 
 /** Latency from a human annotation arriving to a model that learned from it serving. */
-struct LatencySummary {
+struct AnnotationToServing {
   std::uint64_t count = 0;  // training examples that reached a serving model
   double last_s = std::numeric_limits<double>::quiet_NaN();
   double p50_s = std::numeric_limits<double>::quiet_NaN();  // over the latest 1024
   double p99_s = std::numeric_limits<double>::quiet_NaN();
   double max_s = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> recent_s;  // the latest 1024, oldest first
 };
 
 /** What the learning loop has done, for /status and /metrics. */
@@ -58,7 +59,7 @@ struct LearningProgress {
   std::uint64_t champion_pool_fingerprint = 0;
   std::optional<ChallengeResult> last_challenge;
   std::map<std::string, double> learner;  // Learner::Progress()
-  LatencySummary annotation_to_serving;
+  AnnotationToServing annotation_to_serving;
 };
 
 /**

@@ -11,22 +11,29 @@
 namespace understudy::cli {
 namespace {
 
-/** The torch agent's parts: the initial policy, its learner, and the checkpoint reader. */
-struct RlParts {
-  std::unique_ptr<Policy> policy;
-  std::unique_ptr<Learner> learner;
-  PolicyLoader loader;
-};
-
 // The one place the torch agent is wired in (agent/torch_agent.h: MakeTorchPolicy,
 // MakeTorchLearner, TorchPolicyLoader, TorchAgentConfig). It is being written on the
 // agent-torch branch; until it lands on main this build has no `rl` agent.
-RlParts MakeRlParts(const AgentConfig& config, const std::filesystem::path& init_model) {
+AgentParts MakeRlParts(const AgentConfig& config, const std::filesystem::path& init_model) {
   (void)config;
   (void)init_model;
   throw std::invalid_argument(
       "agent 'rl' needs the torch agent (agent/torch_agent.h), which this build does not "
       "include yet; use a baseline agent: box, ellipse, grabcut or watershed");
+}
+
+void CheckAgent(const std::string& agent, const std::filesystem::path& init_model) {
+  const std::vector<std::string> names = AgentNames();
+  if (std::find(names.begin(), names.end(), agent) == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown agent '" + agent + "' (known: " + known + ")");
+  }
+  if (agent != "rl" && !init_model.empty()) {
+    throw std::invalid_argument("agent '" + agent +
+                                "' is a baseline: it has no model to initialise (--init-model is "
+                                "for rl)");
+  }
 }
 
 }  // namespace
@@ -49,32 +56,27 @@ AgentConfig ResolveAgentConfig(const AgentOptions& options) {
   return c;
 }
 
+AgentParts MakeAgentParts(const std::string& agent, const AgentConfig& config,
+                          const std::filesystem::path& init_model) {
+  CheckAgent(agent, init_model);
+  if (agent == "rl") return MakeRlParts(config, init_model);
+  const ProposerMaker make = [](const std::string& name) { return MakeProposer(name); };
+  AgentParts parts;
+  parts.policy = std::make_unique<ProposerPolicy>(agent, make);
+  parts.loader = ProposerPolicyLoader(make);
+  return parts;
+}
+
 EngineFactory MakeEngineFactory(const std::string& agent, const AgentOptions& options) {
   const AgentConfig config = ResolveAgentConfig(options);
-  if (agent == "rl") {
-    if (!HasTorchAgent()) MakeRlParts(config, options.init_model);  // throws, naming why
-    const std::filesystem::path init = options.init_model;
-    return [config, init]() -> std::unique_ptr<Engine> {
-      RlParts parts = MakeRlParts(config, init);
-      return std::make_unique<AgentEngine>(config, std::move(parts.policy),
-                                           std::move(parts.learner), std::move(parts.loader), "rl");
-    };
-  }
-  const std::vector<std::string> baselines = ProposerNames();
-  if (std::find(baselines.begin(), baselines.end(), agent) == baselines.end()) {
-    std::string known;
-    for (const std::string& n : AgentNames()) known += (known.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown agent '" + agent + "' (known: " + known + ")");
-  }
-  if (!options.init_model.empty()) {
-    throw std::invalid_argument("agent '" + agent +
-                                "' is a baseline: it has no model to initialise (--init-model is "
-                                "for rl)");
-  }
-  return [config, agent]() -> std::unique_ptr<Engine> {
-    const ProposerMaker make = [](const std::string& name) { return MakeProposer(name); };
-    return std::make_unique<AgentEngine>(config, std::make_unique<ProposerPolicy>(agent, make),
-                                         nullptr, ProposerPolicyLoader(make), agent);
+  CheckAgent(agent, options.init_model);
+  // Made once here, so that every problem (rl without torch, a bad model) shows now.
+  MakeAgentParts(agent, config, options.init_model);
+  const std::filesystem::path init = options.init_model;
+  return [config, agent, init]() -> std::unique_ptr<Engine> {
+    AgentParts parts = MakeAgentParts(agent, config, init);
+    return std::make_unique<AgentEngine>(config, std::move(parts.policy), std::move(parts.learner),
+                                         std::move(parts.loader), agent);
   };
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "agent/agent_config.h"
+#include "agent/learner.h"
+#include "agent/policy.h"
 #include "transport/engine.h"
 
 namespace understudy::cli {
@@ -43,6 +45,19 @@ using EngineFactory = std::function<std::unique_ptr<Engine>()>;
  * registry folder, if one is configured: the second resumes what the first serves.
  */
 EngineFactory MakeEngineFactory(const std::string& agent, const AgentOptions& options);
+
+/** What an agent engine is built from: its initial policy, its learner (null for a baseline)
+ *  and the reader of its checkpoints. */
+struct AgentParts {
+  std::unique_ptr<Policy> policy;
+  std::unique_ptr<Learner> learner;
+  PolicyLoader loader;
+};
+
+/** The parts of `agent` (as MakeEngineFactory checks them), for callers that assemble an
+ *  AgentEngine themselves (`understudy bench engine`). Throws std::invalid_argument. */
+AgentParts MakeAgentParts(const std::string& agent, const AgentConfig& config,
+                          const std::filesystem::path& init_model);
 
 /** The config an engine from these options runs with (validated): the overrides applied. */
 AgentConfig ResolveAgentConfig(const AgentOptions& options);
