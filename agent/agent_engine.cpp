@@ -728,6 +728,8 @@ EngineStatus AgentEngine::Status() const {
   l["annotation_to_serving_p50_seconds"] = lp.annotation_to_serving.p50_s;
   l["annotation_to_serving_p99_seconds"] = lp.annotation_to_serving.p99_s;
   l["examples_without_learner"] = static_cast<double>(examples_without_learner_);
+  l["controls_applied"] = static_cast<double>(controls_applied_);
+  l["controls_failed"] = static_cast<double>(controls_failed_);
   l["ledger_pending"] = static_cast<double>(ledger_.pending());
   if (background_) {
     const LearnerQueueStats q = background_->Queue();

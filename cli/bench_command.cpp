@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <opencv2/core/utility.hpp>
 #include <sstream>
 #include <string>
 
@@ -29,6 +30,7 @@ struct EngineBenchFlags {
 };
 
 int RunEngineBenchCommand(const EngineBenchFlags& f) {
+  cv::setNumThreads(1);  // as `serve --agent` runs: two busy threads, serving and learning
   AgentConfig config;
   config.learning.mode = LearningMode::kBackground;
   config.learning.batch_updates = f.batch_updates;

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -246,6 +247,13 @@ int RunServe(ServeOptions& o) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (!choice.agent.empty()) {
+    // Two busy threads, no more: the worker serving predictions and the learner thread (torch
+    // sets its own thread counts to match). OpenCV's pool would otherwise fan the serving
+    // thread's image work out over both cores, onto the learner's.
+    cv::setNumThreads(1);
+  }
 
   MetricsRegistry metrics;
   // The HTTP side serves `metrics`, the server's status and snapshots, and every frame the

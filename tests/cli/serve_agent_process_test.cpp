@@ -318,13 +318,42 @@ TEST(ServeAgentProcess, ABaselineGoesLiveThenPublishesOverPubAndWebSocketWithSta
   }
   EXPECT_NE(metrics.find("understudy_scores_total "), std::string::npos);
 
+  // A live rollback is one command: a control message, acked, applied, the gates restarted.
+  auto run = [](const std::string& shell) {
+    FILE* p = popen((shell + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    return std::make_pair(WEXITSTATUS(pclose(p)), out);
+  };
+  const std::string rollback = std::string(UNDERSTUDY_CLI) + " model rollback --server " +
+                               serve.ingest + " --note drill --to ";
+  const auto [ok_rc, ok_out] = run(rollback + "1");
+  EXPECT_EQ(ok_rc, 0) << ok_out;
+  EXPECT_NE(ok_out.find("serves box:v000001"), std::string::npos) << ok_out;
+  bool restarted = false;
+  while (auto got = sub.Receive(std::chrono::seconds(10))) {
+    if (got->first != "easy/_gate") continue;
+    const auto g = BodyAs<GateEvent>(got->second);
+    EXPECT_EQ(g.trigger, "restart");
+    EXPECT_EQ(g.to, "shadow");
+    restarted = true;
+    break;
+  }
+  EXPECT_TRUE(restarted);
+  const auto [bad_rc, bad_out] = run(rollback + "7");
+  EXPECT_EQ(bad_rc, 1) << bad_out;
+  EXPECT_NE(bad_out.find("refused the rollback to v000007"), std::string::npos) << bad_out;
+
   EXPECT_EQ(serve.Stop(), 0) << serve.Output();
   free(line);
   pclose(ws);
-  // The registry holds the baseline as version 1, serving.
-  const nlohmann::json registry =
+  // The registry holds the baseline as version 1, serving, and the rollback in its history.
+  nlohmann::json registry =
       nlohmann::json::parse(ReadFile(tmp.path() / "registry" / "registry.json"));
   EXPECT_EQ(registry["serving"], 1);
+  EXPECT_EQ(registry["history"].back()["action"], "rollback");
+  EXPECT_EQ(registry["history"].back()["note"], "drill");
 }
 
 TEST(ServeAgentProcess, BadAgentFlagsAreUsageErrorsNamingTheProblem) {
