@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -24,6 +25,7 @@
 #include "tests/support/shared_data.h"
 #include "tests/transport/temp_dir.h"
 #include "tests/transport/test_support.h"
+#include "transport/event_log.h"
 
 namespace understudy {
 namespace {
@@ -348,6 +350,36 @@ TEST(ServeAgentProcess, ABaselineGoesLiveThenPublishesOverPubAndWebSocketWithSta
   EXPECT_EQ(serve.Stop(), 0) << serve.Output();
   free(line);
   pclose(ws);
+  // Every decision is in the log with its evidence: the gate events (promotion and restart) and
+  // the scores, as out records referring to the event that caused them.
+  std::map<std::string, int> out;
+  EventLogReader reader(tmp.path() / "log");
+  LogRecord rec;
+  while (reader.Next(rec)) {
+    if (rec.direction != Direction::kOut) continue;
+    const Message m = Decode(rec.message, DecodeLimits{});
+    if (m.header.project != "easy") continue;
+    EXPECT_GT(rec.ref, 0u);
+    if (const auto* g = std::get_if<GateEvent>(&m.body)) {
+      ++out["gate:" + g->trigger];
+      if (g->trigger == "promote") {
+        EXPECT_EQ(g->n, 5u);
+        EXPECT_DOUBLE_EQ(g->lower_bound, 1.0);
+        EXPECT_EQ(g->details.at("min_samples"), 5);
+        EXPECT_FALSE(g->reason.empty());
+      }
+    } else if (std::get_if<BlindScore>(&m.body) != nullptr) {
+      ++out["score"];
+    } else if (const auto* sr = std::get_if<SuggestionRecord>(&m.body)) {
+      ++out[sr->withheld ? "withheld" : "published"];
+    }
+  }
+  EXPECT_EQ(out["gate:promote"], 1);
+  EXPECT_EQ(out["gate:restart"], 1);
+  EXPECT_EQ(out["score"], 5);
+  EXPECT_EQ(out["withheld"], 5);
+  EXPECT_EQ(out["published"], 3);
+
   // The registry holds the baseline as version 1, serving, and the rollback in its history.
   nlohmann::json registry =
       nlohmann::json::parse(ReadFile(tmp.path() / "registry" / "registry.json"));
