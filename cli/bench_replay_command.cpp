@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "cli/replay_engines.h"
+#include "cli/request_engine.h"
 #include "sim/replay_bench.h"
 
 namespace understudy::cli {
@@ -53,7 +53,7 @@ int RunBenchReplay(const BenchReplayArgs& a) {
   for (const ReplayBenchCase& c : cases) {
     if (c.request.agent.empty()) continue;
     try {
-      (void)MakeReplayEngine(c.request);
+      (void)MakeRequestedEngine(c.request);
     } catch (const std::invalid_argument& e) {
       std::cerr << "understudy bench replay: " << e.what() << "\n";
       return kUsage;
@@ -64,7 +64,7 @@ int RunBenchReplay(const BenchReplayArgs& a) {
             << " s on its own clock (" << session.manifest.timings << " timings); best of "
             << a.repeat << " interleaved runs per case\n\n";
   const std::vector<ReplayBenchRow> rows =
-      RunReplayBench(session, cases, MakeReplayEngine, a.repeat);
+      RunReplayBench(session, cases, MakeRequestedEngine, a.repeat);
   std::cout << FormatReplayBench(rows);
   return kOk;
 }

@@ -14,7 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/progress_bar.h"
-#include "cli/replay_engines.h"
+#include "cli/request_engine.h"
 #include "sim/experiment.h"
 
 namespace understudy::cli {
@@ -71,7 +71,7 @@ int RunExperimentCommand(const ExperimentArgs& a) {
     for (const ExperimentAgent& agent : config.agents) {
       AgentRequest probe;
       probe.agent = agent.agent;
-      (void)MakeReplayEngine(probe);  // an unknown agent fails before anything runs
+      (void)MakeRequestedEngine(probe);  // an unknown agent fails before anything runs
     }
   } catch (const std::invalid_argument& e) {
     std::cerr << "understudy experiment: " << e.what() << "\n";
@@ -95,7 +95,7 @@ int RunExperimentCommand(const ExperimentArgs& a) {
                                std::to_string(rc));
     }
   };
-  const std::vector<ExperimentRun> runs = RunExperiment(config, MakeReplayEngine, hooks);
+  const std::vector<ExperimentRun> runs = RunExperiment(config, MakeRequestedEngine, hooks);
   bar.Finish();
   const std::filesystem::path root = config.output / config.name;
   std::cout << ExperimentTable(runs) << "\n";

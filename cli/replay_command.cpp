@@ -15,7 +15,7 @@
 
 #include "cli/command.h"
 #include "cli/progress_bar.h"
-#include "cli/replay_engines.h"
+#include "cli/request_engine.h"
 #include "sim/replay_set.h"
 #include "sim/zmq_driver.h"
 
@@ -148,7 +148,7 @@ int RunReplay(const ReplayArgs& args) {
   for (std::size_t i = args.connect.empty() ? 0 : 1; i < jobs.size(); ++i) {
     const ReplayJob& job = jobs[i];
     try {
-      (void)MakeReplayEngine(job.request);
+      (void)MakeRequestedEngine(job.request);
     } catch (const std::invalid_argument& e) {
       std::cerr << "understudy replay: " << e.what() << "\n";
       return kUsage;
@@ -191,11 +191,11 @@ int RunReplay(const ReplayArgs& args) {
     WriteReplayOutputs(out / SafeLabel(args.agent), result);
     summaries.push_back(std::move(result.summary));
     jobs.erase(jobs.begin());
-    for (ReplaySummary& s : ReplayJobs(session, jobs, base, MakeReplayEngine, out, progress)) {
+    for (ReplaySummary& s : ReplayJobs(session, jobs, base, MakeRequestedEngine, out, progress)) {
       summaries.push_back(std::move(s));
     }
   } else {
-    summaries = ReplayJobs(session, jobs, base, MakeReplayEngine, out, progress);
+    summaries = ReplayJobs(session, jobs, base, MakeRequestedEngine, out, progress);
   }
   bar.Finish();
   WriteComparison(out, summaries);

@@ -33,6 +33,24 @@ void Stamp(T& event, const SessionEvent& e) {
 
 }  // namespace
 
+std::optional<ReportedScore> FindScore(const std::vector<BlindScore>& scores,
+                                       const std::string& asset, const std::string& prompt_id) {
+  for (const BlindScore& b : scores) {
+    if (b.asset != asset || b.prompt_id != prompt_id) continue;
+    ReportedScore r;
+    r.reward = b.reward;
+    const auto iou = b.components.find("iou");
+    if (iou != b.components.end()) r.iou = iou->second;
+    r.components = b.components;
+    r.model_version = b.model_version;
+    r.predicted = b.predicted_reward;
+    r.published = b.published;
+    r.decision = b.decision;
+    return r;
+  }
+  return std::nullopt;
+}
+
 InProcessDriver::InProcessDriver(const EngineFactory& factory) {
   if (!factory) throw std::invalid_argument("InProcessDriver: no engine factory");
   engine_ = factory();
@@ -43,6 +61,7 @@ EventOutcome InProcessDriver::Process(const SessionEvent& e, const Message& mess
   EventOutcome out;
   EngineResult r;
   const PromptEvent* prompt = nullptr;
+  const AnnotationEvent* annotation = nullptr;
   Message m = message;
   try {
     if (auto* a = std::get_if<AssetEvent>(&m.body)) {
@@ -54,6 +73,7 @@ EventOutcome InProcessDriver::Process(const SessionEvent& e, const Message& mess
       r = engine_->OnPrompt(*p);
     } else if (auto* n = std::get_if<AnnotationEvent>(&m.body)) {
       Stamp(*n, e);
+      annotation = n;
       r = engine_->OnAnnotation(*n);
     } else if (auto* f = std::get_if<FeedbackEvent>(&m.body)) {
       Stamp(*f, e);
@@ -90,6 +110,15 @@ EventOutcome InProcessDriver::Process(const SessionEvent& e, const Message& mess
     out.suggestion = std::move(s);
   } else if (prompt != nullptr) {
     out.withheld_reason = r.withheld ? r.withheld_reason : std::string("no suggestion");
+  }
+  if (annotation != nullptr) {
+    // As a subscriber reads it off `<project>/_score`: through the codec.
+    std::vector<BlindScore> wire;
+    for (const BlindScore& sc : r.scores) {
+      const Message decoded = Decode(EncodeScore(sc, "r", e.ts), DecodeLimits{});
+      wire.push_back(std::get<BlindScore>(decoded.body));
+    }
+    out.score = FindScore(wire, annotation->asset, annotation->prompt_id);
   }
   for (GateEvent& g : r.gate_events) {
     if (g.project.empty()) g.project = e.project;

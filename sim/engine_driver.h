@@ -24,7 +24,13 @@ struct ReportedScore {
   std::string model_version;
   double predicted = std::numeric_limits<double>::quiet_NaN();  // the value head's prediction
   bool published = false;
+  std::string decision;  // "published", or why the gate withheld it ("shadow_mode", ...)
 };
+
+/** The engine's BlindScore for `prompt_id` on `asset` among `scores`, as a ReportedScore (its
+ *  IoU from the "iou" component); nullopt when the engine scored no such prompt. */
+std::optional<ReportedScore> FindScore(const std::vector<BlindScore>& scores,
+                                       const std::string& asset, const std::string& prompt_id);
 
 /** What the engine did with one event, as the replay sees it, whichever way it was driven. */
 struct EventOutcome {
@@ -34,7 +40,8 @@ struct EventOutcome {
   bool published = false;       // shown to the annotator
   std::string withheld_reason;  // why not, when the engine said
   std::vector<GateEvent> gate_events;
-  /** An annotation's blind score, when the engine reports one. */
+  /** An annotation's blind score, when the engine reports one (AgentEngine does: its
+   *  EngineResult::scores in-process, `<project>/_score` over ZeroMQ). */
   std::optional<ReportedScore> score;
   /** The call failed (in-process: it threw; over ZeroMQ: the server rejected the event). The
    *  replay goes on, as the server does. */

@@ -257,8 +257,13 @@ void Replayer::ProcessEvent(const SessionEvent& original, std::optional<double> 
         ++sum.unmatched_annotations;
         break;
       }
-      const PendingPrompt p = std::move(it->second);
+      PendingPrompt p = std::move(it->second);
       pending_.erase(it);
+      // The gate's own reason, from its score: the same in-process and over ZeroMQ (where a
+      // withheld suggestion is only known as not published).
+      if (!p.published && out.score && !out.score->decision.empty()) {
+        p.reason = out.score->decision;
+      }
       ++annotations_;
       row.annotation_index = annotations_;
       ++project_annotations_[e.project];

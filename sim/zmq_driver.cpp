@@ -152,7 +152,8 @@ Message ZmqDriver::Request(const std::string& id, const std::string& bytes, std:
                            std::to_string(options_.timeout.count()) + " ms");
 }
 
-void ZmqDriver::Drain(std::vector<GateEvent>& gates, std::chrono::milliseconds wait) {
+void ZmqDriver::Drain(std::vector<GateEvent>& gates, std::vector<BlindScore>& scores,
+                      std::chrono::milliseconds wait) {
   const auto deadline = Clock::now() + wait;
   for (;;) {
     const auto left =
@@ -168,6 +169,10 @@ void ZmqDriver::Drain(std::vector<GateEvent>& gates, std::chrono::milliseconds w
         if (g->project.empty()) g->project = m.header.project;
         ++gate_seen_[g->project];
         gates.push_back(std::move(*g));
+      } else if (auto* sc = std::get_if<BlindScore>(&m.body)) {
+        if (sc->project.empty()) sc->project = m.header.project;
+        ++score_seen_[sc->project];
+        scores.push_back(std::move(*sc));
       }
     } catch (const ProtocolError&) {
       // A message type this build does not know (a newer server): not ours to judge.
@@ -198,7 +203,7 @@ EngineStatus ZmqDriver::Summary(const std::string& project) {
   st.reward_window = w.reward_window;
   for (const wire::ProjectSummary& p : w.projects) {
     st.projects.push_back(ProjectStatus{p.project, p.mode, p.publishing, p.n, OrNan(p.mean),
-                                        OrNan(p.lower_bound), OrNan(p.threshold)});
+                                        OrNan(p.lower_bound), OrNan(p.threshold), p.counters});
   }
   st.learner = w.learner;
   return st;
@@ -227,27 +232,52 @@ EventOutcome ZmqDriver::Process(const SessionEvent& e, const Message& message) {
     }
     if (!out.published) out.withheld_reason = "not published";
   }
-  // Gate modes after the event; a change must come with its gate event on PUB.
+  // Gate modes and score counts after the event; a change must come with its gate events and
+  // scores on PUB.
   const EngineStatus st = Summary(e.project);
-  std::map<std::string, std::size_t> expected;
+  std::map<std::string, std::size_t> expected_gates;
+  std::map<std::string, std::size_t> expected_scores;
   for (const ProjectStatus& p : st.projects) {
     const auto it = modes_.find(p.project);
-    if (it != modes_.end() && it->second != p.mode) ++expected[p.project];
+    if (it != modes_.end() && it->second != p.mode) ++expected_gates[p.project];
     modes_[p.project] = p.mode;
+    const auto scored = p.counters.find("scored");
+    if (scored != p.counters.end()) {
+      const double before = scored_[p.project];
+      if (scored->second > before) {
+        expected_scores[p.project] = static_cast<std::size_t>(scored->second - before);
+      }
+      scored_[p.project] = scored->second;
+    }
   }
-  std::map<std::string, std::size_t> before = gate_seen_;
-  Drain(out.gate_events, std::chrono::milliseconds(0));
-  for (const auto& [project, count] : expected) {
-    const auto deadline = Clock::now() + options_.timeout;
-    while (gate_seen_[project] - before[project] < count && Clock::now() < deadline) {
-      Drain(out.gate_events, std::chrono::milliseconds(50));
+  const std::map<std::string, std::size_t> gates_before = gate_seen_;
+  const std::map<std::string, std::size_t> scores_before = score_seen_;
+  std::vector<BlindScore> scores;
+  Drain(out.gate_events, scores, std::chrono::milliseconds(0));
+  auto wait_for = [&](const std::map<std::string, std::size_t>& expected,
+                      std::map<std::string, std::size_t>& seen,
+                      const std::map<std::string, std::size_t>& before, const char* what) {
+    for (const auto& [project, count] : expected) {
+      const std::size_t had = before.count(project) ? before.at(project) : 0;
+      const auto deadline = Clock::now() + options_.timeout;
+      while (seen[project] - had < count && Clock::now() < deadline) {
+        Drain(out.gate_events, scores, std::chrono::milliseconds(50));
+      }
+      if (seen[project] - had < count) {
+        throw std::runtime_error("project '" + project + "': the engine reported " +
+                                 std::to_string(count) + " new " + what + " after event lsn " +
+                                 std::to_string(e.lsn) + " but " +
+                                 std::to_string(seen[project] - had) + " arrived on " +
+                                 options_.publish + " within " +
+                                 std::to_string(options_.timeout.count()) + " ms");
+      }
     }
-    if (gate_seen_[project] - before[project] < count) {
-      throw std::runtime_error("project '" + project + "' changed gate mode after event lsn " +
-                               std::to_string(e.lsn) + " but no gate event arrived on " +
-                               options_.publish + " within " +
-                               std::to_string(options_.timeout.count()) + " ms");
-    }
+  };
+  wait_for(expected_gates, gate_seen_, gates_before, "gate events");
+  wait_for(expected_scores, score_seen_, scores_before, "blind scores");
+  if (e.type == MessageType::kAnnotation) {
+    const auto& n = std::get<AnnotationEvent>(message.body);
+    out.score = FindScore(scores, n.asset, n.prompt_id);
   }
   return out;
 }

@@ -38,9 +38,11 @@ ZmqDriverOptions ReadReadyFile(const std::string& path);
  *    whether its suggestion was published, and carries it;
  *  - after every event, a `summary` query gives each project's gate mode; when a mode changed,
  *    the replay waits for the matching `gate` event on the PUB socket, so transitions are
- *    attributed to the event that caused them, exactly as in-process.
- * Withheld suggestions never leave the server, so their shapes are unknown here: their blind
- * score must come from the engine's own score report.
+ *    attributed to the event that caused them, exactly as in-process; likewise, when the
+ *    project's `scored` count grew, the replay waits for that many blind scores on
+ *    `<project>/_score` and reports the one for the annotated prompt.
+ * Withheld suggestions never reach `<project>/`, so their shapes are unknown here: their blind
+ * score comes from the engine's own score report, as in-process.
  */
 class ZmqDriver : public EngineDriver {
  public:
@@ -61,7 +63,9 @@ class ZmqDriver : public EngineDriver {
   /** Sends `bytes` and waits for the reply with `id` (Lazy Pirate); `raw` gets its bytes. */
   Message Request(const std::string& id, const std::string& bytes, std::string* raw = nullptr);
   EngineStatus Summary(const std::string& project);
-  void Drain(std::vector<GateEvent>& gates, std::chrono::milliseconds wait);
+  /** Reads what the PUB socket has: gate events and blind scores, counted per project. */
+  void Drain(std::vector<GateEvent>& gates, std::vector<BlindScore>& scores,
+             std::chrono::milliseconds wait);
 
   ZmqDriverOptions options_;
   std::unique_ptr<Sockets> sockets_;
@@ -69,6 +73,8 @@ class ZmqDriver : public EngineDriver {
   std::uint64_t retried_ = 0;
   std::map<std::string, std::string> modes_;      // project -> gate mode as last reported
   std::map<std::string, std::size_t> gate_seen_;  // project -> gate events received
+  std::map<std::string, double> scored_;          // project -> the engine's `scored` count
+  std::map<std::string, std::size_t> score_seen_;  // project -> scores received
 };
 
 }  // namespace understudy
