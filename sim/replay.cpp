@@ -233,7 +233,9 @@ void Replayer::ProcessEvent(const SessionEvent& original, std::optional<double> 
       p.suggestion = out.suggestion;
       p.published = out.published;
       p.reason = out.withheld_reason;
-      if (out.suggestion && !out.suggestion->model_version.empty() &&
+      // Versions as both paths see them: published suggestions here, blind scores later (a
+      // withheld suggestion never leaves a server).
+      if (out.published && out.suggestion && !out.suggestion->model_version.empty() &&
           versions_seen_.insert(out.suggestion->model_version).second) {
         sum.model_versions.push_back(out.suggestion->model_version);
       }
@@ -305,6 +307,10 @@ void Replayer::ProcessEvent(const SessionEvent& original, std::optional<double> 
       double iou = std::numeric_limits<double>::quiet_NaN();
       double reward = std::numeric_limits<double>::quiet_NaN();
       if (out.score) {
+        if (!out.score->model_version.empty() &&
+            versions_seen_.insert(out.score->model_version).second) {
+          sum.model_versions.push_back(out.score->model_version);
+        }
         iou = std::isfinite(out.score->iou) ? out.score->iou : shape_iou;
         reward = out.score->reward;
         row.model_version = out.score->model_version;
@@ -574,14 +580,13 @@ nlohmann::json SummaryToJson(const ReplaySummary& s) {
   j["annotations_all"] = s.annotations;
   j["feedback"] = s.feedback;
   j["feedback_verdicts"] = s.feedback_verdicts;
-  j["recorded_draw"] = {
-      {"annotations", s.recorded_draw_count},
-      {"seconds", s.recorded_draw_seconds},
-      {"modelled_seconds", s.modelled_draw_seconds_for_recorded},
-      {"model_over_recorded",
-       Number(s.recorded_draw_seconds > 0
-                  ? s.modelled_draw_seconds_for_recorded / s.recorded_draw_seconds
-                  : std::numeric_limits<double>::quiet_NaN())}};
+  j["recorded_draw"] = {{"annotations", s.recorded_draw_count},
+                        {"seconds", s.recorded_draw_seconds},
+                        {"modelled_seconds", s.modelled_draw_seconds_for_recorded},
+                        {"model_over_recorded",
+                         Number(s.recorded_draw_seconds > 0
+                                    ? s.modelled_draw_seconds_for_recorded / s.recorded_draw_seconds
+                                    : std::numeric_limits<double>::quiet_NaN())}};
   j["unmatched_annotations"] = s.unmatched_annotations;
   j["engine_errors"] = s.engine_errors;
   j["withheld_reasons"] = s.withheld_reasons;

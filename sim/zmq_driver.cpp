@@ -264,12 +264,11 @@ EventOutcome ZmqDriver::Process(const SessionEvent& e, const Message& message) {
         Drain(out.gate_events, scores, std::chrono::milliseconds(50));
       }
       if (seen[project] - had < count) {
-        throw std::runtime_error("project '" + project + "': the engine reported " +
-                                 std::to_string(count) + " new " + what + " after event lsn " +
-                                 std::to_string(e.lsn) + " but " +
-                                 std::to_string(seen[project] - had) + " arrived on " +
-                                 options_.publish + " within " +
-                                 std::to_string(options_.timeout.count()) + " ms");
+        throw std::runtime_error(
+            "project '" + project + "': the engine reported " + std::to_string(count) + " new " +
+            what + " after event lsn " + std::to_string(e.lsn) + " but " +
+            std::to_string(seen[project] - had) + " arrived on " + options_.publish + " within " +
+            std::to_string(options_.timeout.count()) + " ms");
       }
     }
   };

@@ -71,9 +71,9 @@ class ZmqDriver : public EngineDriver {
   std::unique_ptr<Sockets> sockets_;
   std::uint64_t serial_ = 0;
   std::uint64_t retried_ = 0;
-  std::map<std::string, std::string> modes_;      // project -> gate mode as last reported
-  std::map<std::string, std::size_t> gate_seen_;  // project -> gate events received
-  std::map<std::string, double> scored_;          // project -> the engine's `scored` count
+  std::map<std::string, std::string> modes_;       // project -> gate mode as last reported
+  std::map<std::string, std::size_t> gate_seen_;   // project -> gate events received
+  std::map<std::string, double> scored_;           // project -> the engine's `scored` count
   std::map<std::string, std::size_t> score_seen_;  // project -> scores received
 };
 

@@ -62,7 +62,11 @@ TEST_F(CliReplay, ReplaysAnAgentAndItsBaselinesSideBySide) {
     const nlohmann::json s = Summary(out.path() / "r" / agent / "summary.json");
     EXPECT_EQ(s["agent"], agent);
     EXPECT_GT(s["annotations"].get<int>(), 10);
-    EXPECT_EQ(s["suggestions_shown"], s["annotations"]);
+    // Each baseline runs as serve runs it: AgentEngine, gated, scoring every blind proposal.
+    EXPECT_EQ(s["scored"], s["annotations"]) << agent;
+    EXPECT_EQ(s["suggestions_shown"].get<int>() + s["suggestions_withheld"].get<int>(),
+              s["annotations"].get<int>());
+    EXPECT_GT(s["suggestions_withheld"].get<int>(), 0) << "the gate starts in shadow mode";
     EXPECT_TRUE(fs::exists(out.path() / "r" / agent / "events.csv"));
     EXPECT_NE(printed.find("| " + std::string(agent) + " |"), std::string::npos) << printed;
   }
@@ -105,16 +109,25 @@ TEST_F(CliReplay, BadFlagsAreUsageErrors) {
 // same replay in-process agree field by field (all but wall time and the path).
 TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
   TempDir tmp;
+  // A gate that opens within the tiny session, so both withheld and published suggestions, a
+  // gate event and the engine's scores all cross the wire. The same agent, config and seed on
+  // both sides: `serve --agent box` and `replay --agent box --agent-config`.
+  {
+    std::ofstream config(tmp.path() / "agent.json");
+    config << R"({"gate": {"threshold": 0.3, "min_samples": 5}})";
+  }
   // The default group commit: with --commit-interval-us 0 some acks stall until the next input
   // (a transport issue, reported), which Lazy Pirate retries would cover, slowly.
-  testing::ServeProcess serve(tmp.path(), {"--proposer", "box"});
+  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1", "--http", "off",
+                                           "--gate-threshold", "0.3", "--gate-min-samples", "5"});
   ASSERT_EQ(
       RunCli({"replay", Session().string(), "--agent", "box", "--baselines", "none", "--connect",
               serve.ready_file().string(), "--out", (tmp.path() / "zmq").string()},
              tmp.path() / "zmq.out"),
       0)
       << Slurp(tmp.path() / "zmq.out") << serve.Output();
-  ASSERT_EQ(RunCli({"replay", Session().string(), "--agent", "box", "--baselines", "none", "--out",
+  ASSERT_EQ(RunCli({"replay", Session().string(), "--agent", "box", "--baselines", "none", "--seed",
+                    "1", "--agent-config", (tmp.path() / "agent.json").string(), "--out",
                     (tmp.path() / "local").string()},
                    tmp.path() / "local.out"),
             0)
@@ -123,9 +136,14 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
   const nlohmann::json local = Summary(tmp.path() / "local" / "box" / "summary.json");
   EXPECT_EQ(zmq["path"], "zmq");
   EXPECT_EQ(local["path"], "in-process");
+  EXPECT_FALSE(local["gate_opened_at"].is_null());
+  EXPECT_GT(local["suggestions_shown"].get<int>(), 0);
+  EXPECT_GT(local["suggestions_withheld"].get<int>(), 0);
+  EXPECT_EQ(local["scored"], local["annotations"]);
   const nlohmann::json a = ComparableSummary(zmq), b = ComparableSummary(local);
   for (const auto& [key, value] : b.items()) EXPECT_EQ(a[key], value) << "field " << key;
   EXPECT_EQ(a.size(), b.size());
+  EXPECT_EQ(zmq["withheld_reasons"], local["withheld_reasons"]);
   EXPECT_EQ(Slurp(tmp.path() / "zmq" / "box" / "events.csv"),
             Slurp(tmp.path() / "local" / "box" / "events.csv"));
 }
@@ -135,7 +153,7 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
 // in-process one (a retried event is acked as a duplicate, never processed twice).
 TEST_F(CliReplay, OverZeroMqSurvivesAFrozenServer) {
   TempDir tmp;
-  testing::ServeProcess serve(tmp.path(), {"--proposer", "box"});
+  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1", "--http", "off"});
   const nlohmann::json ready = nlohmann::json::parse(Slurp(serve.ready_file()));
   const pid_t server = ready.at("pid").get<pid_t>();
   // Paced at 1000x the session's clock (about 1.8 s), so the freeze lands mid-replay.

@@ -34,9 +34,10 @@ class FakeLearningEngine : public Engine, public ValueProbe {
     s.model_version = "fake-v" + std::to_string(version_);
     s.source = "fake";
     s.confidence = Predicted(project, e.prompt.box);
-    pending_[Key(e.meta.project, e.asset, e.prompt_id)] = {s.shape, version_};
     EngineResult r;
     const SuggestionVerdict v = gates_.Decide(project, s.confidence);
+    pending_[Key(e.meta.project, e.asset, e.prompt_id)] = {
+        s.shape, version_, v.publish, v.publish ? "published" : ToString(v.reason)};
     r.withheld = !v.publish;
     r.withheld_reason = v.publish ? "" : ToString(v.reason);
     r.suggestion = std::move(s);
@@ -48,10 +49,22 @@ class FakeLearningEngine : public Engine, public ValueProbe {
     const auto it = pending_.find(Key(e.meta.project, e.asset, e.prompt_id));
     if (it == pending_.end() || e.instances.empty()) return r;
     const Instance& human = e.instances.front().shape;
-    const double iou = ExactIou(it->second.first, human);
+    const double iou = ExactIou(it->second.shape, human);
     ++annotations_;
+    // Reported as AgentEngine reports it (its EngineResult::scores).
+    BlindScore score;
+    score.project = e.meta.project;
+    score.asset = e.asset;
+    score.prompt_id = e.prompt_id;
+    score.model_version = "fake-v" + std::to_string(it->second.version);
+    score.reward = iou;
+    score.components["iou"] = iou;
+    score.published = it->second.published;
+    score.decision = it->second.decision;
+    score.annotation_index = annotations_;
+    r.scores.push_back(score);
     const std::optional<GateDecision> d =
-        gates_.Record(e.meta.project, iou, it->second.second, annotations_);
+        gates_.Record(e.meta.project, iou, it->second.version, annotations_);
     pending_.erase(it);
     // Learn: the human outline's area over the unscaled ellipse's, as a linear scale.
     const Bounds b = BoundsOf(human);
@@ -88,9 +101,14 @@ class FakeLearningEngine : public Engine, public ValueProbe {
     st.engine = "fake";
     st.model_version = "fake-v" + std::to_string(version_);
     for (const GateStatus& g : gates_.Snapshot()) {
-      st.projects.push_back(ProjectStatus{g.project, ToString(g.mode), g.mode == GateMode::kLive,
-                                          g.stats.n, g.stats.mean, g.stats.lcb,
-                                          g.config.threshold});
+      st.projects.push_back(ProjectStatus{g.project,
+                                          ToString(g.mode),
+                                          g.mode == GateMode::kLive,
+                                          g.stats.n,
+                                          g.stats.mean,
+                                          g.stats.lcb,
+                                          g.config.threshold,
+                                          {}});
     }
     st.learner["annotations"] = static_cast<double>(annotations_);
     return st;
@@ -137,7 +155,13 @@ class FakeLearningEngine : public Engine, public ValueProbe {
   double rate_;
   std::map<std::string, double> scale_;
   std::map<std::string, std::vector<double>> ious_;
-  std::map<std::string, std::pair<Instance, std::uint64_t>> pending_;
+  struct Pending {
+    Instance shape;
+    std::uint64_t version = 0;
+    bool published = false;
+    std::string decision;
+  };
+  std::map<std::string, Pending> pending_;
   std::uint64_t annotations_ = 0;
   std::uint64_t version_ = 1;
 };

@@ -170,6 +170,57 @@ TEST_F(ReplayTest, AGateThatNeverOpensShowsNothingAndSavesNothing) {
   EXPECT_EQ(j["withheld_reasons"]["shadow_mode"].get<std::size_t>(), s.manifest.prompts);
 }
 
+/** The fake, but its reported scores say `iou` (and a made-up decision), as an engine whose
+ *  scoring differs from the replay's own shape IoU would. */
+class MisreportingEngine : public FakeLearningEngine {
+ public:
+  MisreportingEngine(ShadowGateConfig g, double iou) : FakeLearningEngine(g), iou_(iou) {}
+  EngineResult OnAnnotation(const AnnotationEvent& e) override {
+    EngineResult r = FakeLearningEngine::OnAnnotation(e);
+    for (BlindScore& sc : r.scores) {
+      sc.components["iou"] = iou_;
+      sc.reward = iou_ / 2;
+      if (!sc.published) sc.decision = "made_up_reason";
+    }
+    // A score for another prompt must not be taken for this one.
+    BlindScore other = r.scores.empty() ? BlindScore{} : r.scores.front();
+    other.prompt_id += "-other";
+    other.components["iou"] = 0.999;
+    r.scores.insert(r.scores.begin(), other);
+    return r;
+  }
+
+ private:
+  double iou_;
+};
+
+// The summary's blind figures come from the engine's own BlindScores (AgentEngine's scoring, the
+// `<project>/_score` stream), not from the replay re-scoring the shape it saw.
+TEST_F(ReplayTest, BlindScoresComeFromTheEnginesReport) {
+  const Session s = Load();
+  const EngineFactory f = [] {
+    ShadowGateConfig g;
+    g.window = 20;
+    g.min_samples = 5;
+    g.threshold = 0.99;
+    g.suggestion_floor = 0.0;
+    return std::make_unique<MisreportingEngine>(g, 0.25);
+  };
+  const ReplayResult r = RunReplay(s, f);
+  const nlohmann::json j = SummaryToJson(r.summary);
+  EXPECT_DOUBLE_EQ(j["blind_iou_mean"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(j["blind_reward_mean"].get<double>(), 0.125);
+  EXPECT_EQ(j["withheld_reasons"]["made_up_reason"].get<std::size_t>(), s.manifest.prompts);
+  std::size_t rows = 0;
+  for (const EventRow& row : r.rows) {
+    if (row.decision.empty()) continue;
+    ++rows;
+    EXPECT_DOUBLE_EQ(row.blind_iou, 0.25);
+    EXPECT_EQ(row.withheld_reason, "made_up_reason");
+  }
+  EXPECT_EQ(rows, s.manifest.prompts);
+}
+
 TEST_F(ReplayTest, TheGateOpensOnEvidenceAndNothingIsShownBefore) {
   const Session s = Load();
   const ReplayResult r = RunReplay(s, Fake(0.3, 5));
