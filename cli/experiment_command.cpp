@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/App.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,8 @@ namespace {
 struct ExperimentArgs {
   std::string config;
   std::string output;
+  std::vector<std::string> agents;  // only these agents of the config (their names)
+  bool skip_steps = false;
   bool no_plots = false;
   bool quiet = false;
 };
@@ -68,6 +71,22 @@ int RunExperimentCommand(const ExperimentArgs& a) {
     }
     config = ParseExperimentConfig(j);
     if (!a.output.empty()) config.output = a.output;
+    if (!a.agents.empty()) {
+      // A part of the grid, e.g. the baselines alone in a build without the torch agent.
+      for (const std::string& name : a.agents) {
+        const bool known = std::any_of(config.agents.begin(), config.agents.end(),
+                                       [&](const ExperimentAgent& x) { return x.name == name; });
+        if (!known) throw std::invalid_argument("--agents: '" + name + "' is not in the config");
+      }
+      std::vector<ExperimentAgent> kept;
+      for (const ExperimentAgent& x : config.agents) {
+        if (std::find(a.agents.begin(), a.agents.end(), x.name) != a.agents.end()) {
+          kept.push_back(x);
+        }
+      }
+      config.agents = std::move(kept);
+    }
+    if (a.skip_steps) config.steps.clear();
     for (const ExperimentAgent& agent : config.agents) {
       AgentRequest probe;
       probe.agent = agent.agent;
@@ -130,6 +149,11 @@ void RegisterExperimentCommand(CLI::App& app) {
       "experiments/results/<name>/. docs/sim.md has the config reference.");
   sub->add_option("config", a->config, "the experiment config (JSON)")->required();
   sub->add_option("--output", a->output, "results folder (default: the config's output)");
+  sub->add_option("--agents", a->agents,
+                  "run only these agents of the config (their names, comma-separated)")
+      ->delimiter(',');
+  sub->add_flag("--skip-steps", a->skip_steps,
+                "do not run the config's steps (e.g. pretraining, when only baselines run)");
   sub->add_flag("--no-plots", a->no_plots, "skip the PNG plots (made with /usr/bin/python3)");
   sub->add_flag("-q,--quiet", a->quiet, "no progress");
   SetRunner(sub, [a] { return RunExperimentCommand(*a); });

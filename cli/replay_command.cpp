@@ -25,7 +25,7 @@ namespace {
 struct ReplayArgs {
   std::string session;
   std::string out;
-  std::string agent = "rl";
+  std::string agent = "auto";
   std::string baselines = "box,ellipse,grabcut,watershed";
   std::string init_model;
   std::string agent_config;
@@ -78,7 +78,22 @@ std::string NextPort(const std::string& endpoint) {
   }
 }
 
-int RunReplay(const ReplayArgs& args) {
+// Without the torch agent, `auto` runs the strongest baseline in the agent's seat, behind the
+// same gate, so the main job still shows the shadow-mode mechanics; it says so.
+constexpr const char* kFallbackAgent = "grabcut";
+
+int RunReplay(ReplayArgs args) {
+  if (args.agent == "auto") {
+    if (HasTorchAgent()) {
+      args.agent = "rl";
+    } else {
+      args.agent = kFallbackAgent;
+      std::cerr << "understudy replay: this build has no torch agent (rl); --agent auto falls "
+                   "back to the "
+                << kFallbackAgent
+                << " baseline in the agent's seat (same engine and gate, no learning)\n";
+    }
+  }
   ReplayOptions base;
   AgentRequest request;
   std::vector<std::string> baselines;
@@ -237,7 +252,9 @@ void RegisterReplayCommand(CLI::App& app) {
   sub->add_option("session", args->session, "the session folder")->required();
   sub->add_option("-o,--out", args->out, "output folder (<agent>/summary.json, events.csv, ...)")
       ->required();
-  sub->add_option("--agent", args->agent, "rl, or a baseline: box, ellipse, grabcut, watershed")
+  sub->add_option("--agent", args->agent,
+                  "rl, a baseline (box, ellipse, grabcut, watershed), or auto: rl when this build "
+                  "has the torch agent, else grabcut (said on stderr)")
       ->capture_default_str();
   sub->add_option("--baselines", args->baselines, "comma-separated baselines, or none")
       ->capture_default_str();

@@ -6,6 +6,8 @@
 #include <utility>
 #include <variant>
 
+#include "agent/agent_engine.h"
+
 namespace understudy {
 namespace {
 
@@ -130,6 +132,10 @@ EventOutcome InProcessDriver::Process(const SessionEvent& e, const Message& mess
 
 std::optional<double> InProcessDriver::PredictReward(const AssetEvent& asset,
                                                      const PromptEvent& prompt) {
+  // The agent (cli/agent_factory's engines) ranks with its serving policy's value head.
+  if (const auto* agent = dynamic_cast<const AgentEngine*>(engine_.get())) {
+    return agent->PredictReward(asset, prompt);
+  }
   auto* probe = dynamic_cast<ValueProbe*>(engine_.get());
   if (probe == nullptr) return std::nullopt;
   return probe->PredictReward(asset, prompt);
