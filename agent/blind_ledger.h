@@ -6,6 +6,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +21,8 @@ struct BlindPrediction {
   std::int64_t predicted_at_ms = 0;  // caller's clock (wall or simulated), same as Take's
   Instance shape;                    // the proposal, scored against the annotation later
   double predicted_reward = 0.0;     // the value head's estimate; NaN when it has none
+  bool published = false;            // whether the gate published it as a suggestion
+  std::string decision;              // "published", or why it was withheld
 };
 
 /** Bounds of the ledger; docs/gate.md explains the choice. */

@@ -41,6 +41,18 @@ GateMode GateBook::mode(const std::string& project) const {
   return it == gates_.end() ? GateMode::kShadow : it->second.mode();
 }
 
+WindowStats GateBook::stats(const std::string& project) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = gates_.find(project);
+  return it == gates_.end() ? Summarize({}, config_.z) : it->second.stats();
+}
+
+bool GateBook::Accepts(const std::string& project, std::uint64_t model_version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = gates_.find(project);
+  return it == gates_.end() || it->second.Accepts(model_version);
+}
+
 std::vector<GateStatus> GateBook::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<GateStatus> out;

@@ -41,6 +41,12 @@ class GateBook {
   /** shadow for a project the book has not seen. */
   GateMode mode(const std::string& project) const;
 
+  /** The project's window statistics (n = 0, NaN statistics for a project not seen). */
+  WindowStats stats(const std::string& project) const;
+
+  /** ShadowGate::Accepts on `project`'s gate; true for a project not seen. */
+  bool Accepts(const std::string& project, std::uint64_t model_version) const;
+
   /** Every project's status, in project order. */
   std::vector<GateStatus> Snapshot() const;
 

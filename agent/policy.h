@@ -47,6 +47,12 @@ class Policy : public Proposer {
   virtual std::unique_ptr<Policy> Clone() const = 0;
   /** Checkpoint bytes; PolicyLoader reads them back. Opaque to everyone but the implementation. */
   virtual void Save(std::ostream& out) const = 0;
+  /**
+   * Whether Proposal::confidence is a value head's predicted reward. A policy without one (a
+   * baseline proposer wrapped by ProposerPolicy) gets the engine's configured fallback instead
+   * (docs/engine.md); for a policy with one, a non-finite prediction withholds the suggestion.
+   */
+  virtual bool has_value_head() const { return true; }
 };
 
 /** Reads a checkpoint written by Policy::Save (throws std::runtime_error naming what is wrong). */

@@ -31,7 +31,7 @@ std::optional<GateDecision> ShadowGate::Record(double blind_reward, std::uint64_
        << model_version << " at annotation " << annotation_index << " is not finite";
     throw std::invalid_argument(os.str());
   }
-  if (retired_through_ && model_version != restart_serving_ && model_version <= *retired_through_) {
+  if (!Accepts(model_version)) {
     ++counters_.rewards_stale;
     return std::nullopt;
   }
@@ -78,6 +78,11 @@ GateDecision ShadowGate::Restart(std::uint64_t serving_version, std::uint64_t ne
                     "evidence cleared: v" + std::to_string(serving_version) +
                         " serves without held-out vetting; rewards of other versions <= v" +
                         std::to_string(newest_version) + " are stale");
+}
+
+bool ShadowGate::Accepts(std::uint64_t model_version) const {
+  return !(retired_through_ && model_version != restart_serving_ &&
+           model_version <= *retired_through_);
 }
 
 SuggestionVerdict ShadowGate::Decide(double predicted_reward) {

@@ -68,6 +68,10 @@ class ShadowGate {
   /** Publish or withhold one live suggestion given the value head's predicted reward. */
   SuggestionVerdict Decide(double predicted_reward);
 
+  /** Whether Record would take a reward of `model_version` as evidence (false: stale, a model
+   *  retired by Restart). */
+  bool Accepts(std::uint64_t model_version) const;
+
   GateMode mode() const { return mode_; }
   WindowStats stats() const { return Summarize(window_, config_.z); }
   const GateCounters& counters() const { return counters_; }

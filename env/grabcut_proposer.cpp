@@ -76,25 +76,10 @@ Proposal GrabCutProposer::Propose(const cv::Mat& image, const Prompt& prompt) {
               cv::GC_INIT_WITH_MASK);
   cv::Mat object = (mask == cv::GC_FGD) | (mask == cv::GC_PR_FGD);
 
-  const Point centre = t.ToCrop({0.5 * (box.x0 + box.x1), 0.5 * (box.y0 + box.y1)});
-  const std::optional<Ring> traced = TraceRegion(object, &centre, config_.trace);
-  if (!traced) return fallback("empty");
-  const double box_area_crop = (c1.x - c0.x) * (c1.y - c0.y);
-  if (std::abs(SignedArea(*traced)) < config_.min_area_fraction * box_area_crop) {
-    return fallback("collapsed");
-  }
-  Ring ring;
-  ring.reserve(traced->size());
-  for (const Point& p : *traced) {
-    const Point q = t.ToImage(p);
-    ring.push_back({std::clamp(q.x, box.x0, box.x1), std::clamp(q.y, box.y0, box.y1)});
-  }
+  BoxOutline outline = OutlineInBox(object, t, box, config_.trace, config_.min_area_fraction);
+  if (!outline.shape) return fallback(outline.failure);
   Proposal proposal;
-  try {
-    proposal.shape = understudy::Validate(MakeInstance(std::move(ring)));
-  } catch (const GeometryError&) {
-    return fallback("invalid outline");
-  }
+  proposal.shape = std::move(*outline.shape);
   proposal.source = name();
   return proposal;
 }

@@ -1,5 +1,6 @@
 #include "env/mask_tracing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "env/contour.h"
+#include "rewards/validation.h"
 
 namespace understudy {
 
@@ -88,6 +90,34 @@ std::optional<Ring> TraceRegion(const cv::Mat& mask, const Point* prefer,
   }
   if (std::abs(SignedArea(simple)) == 0.0) return std::nullopt;
   return OffsetRing(simple, 0.5);
+}
+
+BoxOutline OutlineInBox(const cv::Mat& object, const CropTransform& t, const Box& box,
+                        const TraceOptions& trace, double min_area_fraction) {
+  BoxOutline out;
+  const Point centre = t.ToCrop({0.5 * (box.x0 + box.x1), 0.5 * (box.y0 + box.y1)});
+  const std::optional<Ring> traced = TraceRegion(object, &centre, trace);
+  if (!traced) {
+    out.failure = "empty";
+    return out;
+  }
+  const Point c0 = t.ToCrop({box.x0, box.y0}), c1 = t.ToCrop({box.x1, box.y1});
+  if (std::abs(SignedArea(*traced)) < min_area_fraction * (c1.x - c0.x) * (c1.y - c0.y)) {
+    out.failure = "collapsed";
+    return out;
+  }
+  Ring ring;
+  ring.reserve(traced->size());
+  for (const Point& p : *traced) {
+    const Point q = t.ToImage(p);
+    ring.push_back({std::clamp(q.x, box.x0, box.x1), std::clamp(q.y, box.y0, box.y1)});
+  }
+  try {
+    out.shape = Validate(MakeInstance(std::move(ring)));
+  } catch (const GeometryError&) {
+    out.failure = "invalid outline";
+  }
+  return out;
 }
 
 }  // namespace understudy

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "env/crop_transform.h"
+#include "env/prompt.h"
 #include "rewards/polygon.h"
 
 namespace cv {
@@ -35,5 +37,20 @@ struct TraceOptions {
  */
 std::optional<Ring> TraceRegion(const cv::Mat& mask, const Point* prefer,
                                 const TraceOptions& options = {});
+
+/** The outline a mask-based proposer found, or why it found none. */
+struct BoxOutline {
+  std::optional<Instance> shape;  // validated, image coordinates, inside the box
+  const char* failure = nullptr;  // "empty", "collapsed" or "invalid outline" when no shape
+};
+
+/**
+ * The shared tail of the mask-based proposers (GrabCut, watershed): traces the region of the
+ * crop mask `object` under the box centre (TraceRegion), refuses one smaller than
+ * min_area_fraction of the box, maps it back to the image through `t`, clamps it to `box` and
+ * validates it.
+ */
+BoxOutline OutlineInBox(const cv::Mat& object, const CropTransform& t, const Box& box,
+                        const TraceOptions& trace, double min_area_fraction);
 
 }  // namespace understudy

@@ -91,25 +91,10 @@ Proposal WatershedProposer::Propose(const cv::Mat& image, const Prompt& prompt) 
   cv::dilate(object, grown_object, cv::Mat());
   object |= lines & grown_object;
 
-  const Point centre = t.ToCrop({cx, cy});
-  const std::optional<Ring> traced = TraceRegion(object, &centre, config_.trace);
-  if (!traced) return fallback("empty");
-  const Point c0 = t.ToCrop({box.x0, box.y0}), c1 = t.ToCrop({box.x1, box.y1});
-  if (std::abs(SignedArea(*traced)) < config_.min_area_fraction * (c1.x - c0.x) * (c1.y - c0.y)) {
-    return fallback("collapsed");
-  }
-  Ring ring;
-  ring.reserve(traced->size());
-  for (const Point& p : *traced) {
-    const Point q = t.ToImage(p);
-    ring.push_back({std::clamp(q.x, box.x0, box.x1), std::clamp(q.y, box.y0, box.y1)});
-  }
+  BoxOutline outline = OutlineInBox(object, t, box, config_.trace, config_.min_area_fraction);
+  if (!outline.shape) return fallback(outline.failure);
   Proposal proposal;
-  try {
-    proposal.shape = understudy::Validate(MakeInstance(std::move(ring)));
-  } catch (const GeometryError&) {
-    return fallback("invalid outline");
-  }
+  proposal.shape = std::move(*outline.shape);
   proposal.source = name();
   return proposal;
 }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <map>
 #include <type_traits>
 #include <utility>
 
@@ -16,10 +18,10 @@ namespace {
 using msgpack::object;
 namespace mt = msgpack::type;
 
-constexpr std::array<const char*, 9> kTypeNames = {
-    wire::kTypeAsset,    wire::kTypePrompt, wire::kTypeAnnotation,
-    wire::kTypeFeedback, wire::kTypeStatus, wire::kTypeSuggestion,
-    wire::kTypeGate,     wire::kTypeAck,    wire::kTypeError};
+constexpr std::array<const char*, kMessageTypeCount> kTypeNames = {
+    wire::kTypeAsset,  wire::kTypePrompt,     wire::kTypeAnnotation, wire::kTypeFeedback,
+    wire::kTypeStatus, wire::kTypeSuggestion, wire::kTypeGate,       wire::kTypeAck,
+    wire::kTypeError,  wire::kTypeScore,      wire::kTypeControl};
 
 constexpr std::array<const char*, kErrorCodeCount> kErrorNames = {
     "malformed",    "unsupported_version", "unknown_type", "missing_field",
@@ -495,6 +497,22 @@ SuggestionRecord ReadSuggestion(const Fields& f, const Header& h, std::size_t ma
   return r;
 }
 
+// A map of at most kMaxDetails str -> finite number entries (gate details, score components).
+std::map<std::string, double> ReadNumberMap(const Fields& f, const char* key) {
+  std::map<std::string, double> out;
+  const object* d = f.Get(key);
+  if (d == nullptr) return out;
+  const Path dp = f.path().Key(key);
+  const Fields entries(*d, dp);
+  if (d->via.map.size > wire::kMaxDetails) Fail(ErrorCode::kBadField, dp, "too many entries");
+  for (std::uint32_t i = 0; i < d->via.map.size; ++i) {
+    const auto& kv = d->via.map.ptr[i];
+    const std::string k(KeyOf(kv));
+    out[k] = Number(kv.val, dp.Key(k.c_str()));
+  }
+  return out;
+}
+
 GateEvent ReadGate(const Fields& f, const Header& h) {
   GateEvent g;
   const Path& p = f.path();
@@ -507,17 +525,48 @@ GateEvent ReadGate(const Fields& f, const Header& h) {
   g.threshold = Number(f.Require("threshold"), p.Key("threshold"));
   g.model_version = OptionalText(f, "model", wire::kMaxShortText, TextRule::kNoControl);
   g.reason = OptionalText(f, "reason", wire::kMaxTextBytes, TextRule::kAny);
-  if (const object* d = f.Get("details")) {
-    const Path dp = p.Key("details");
-    const Fields details(*d, dp);
-    if (d->via.map.size > wire::kMaxDetails) Fail(ErrorCode::kBadField, dp, "too many entries");
-    for (std::uint32_t i = 0; i < d->via.map.size; ++i) {
-      const auto& kv = d->via.map.ptr[i];
-      const std::string key(KeyOf(kv));
-      g.details[key] = Number(kv.val, dp.Key(key.c_str()));
-    }
-  }
+  g.details = ReadNumberMap(f, "details");
+  g.trigger = OptionalText(f, "trigger", wire::kMaxShortText, TextRule::kNoControl);
   return g;
+}
+
+BlindScore ReadScore(const Fields& f, const Header& h) {
+  BlindScore s;
+  const Path& p = f.path();
+  s.project = h.project;
+  s.asset = Text(f.Require("asset"), p.Key("asset"), 1, wire::kMaxNameBytes, TextRule::kName);
+  s.prompt_id =
+      Text(f.Require("prompt"), p.Key("prompt"), 1, wire::kMaxNameBytes, TextRule::kNoControl);
+  s.model_version = OptionalText(f, "model", wire::kMaxShortText, TextRule::kNoControl);
+  s.reward = Number(f.Require("reward"), p.Key("reward"));
+  s.components = ReadNumberMap(f, "components");
+  if (const object* o = f.Get("predicted")) s.predicted_reward = Number(*o, p.Key("predicted"));
+  s.published = OptionalBool(f, "published", false);
+  s.decision = OptionalText(f, "decision", wire::kMaxShortText, TextRule::kNoControl);
+  s.held_out = OptionalBool(f, "held_out", false);
+  s.evidence = OptionalBool(f, "evidence", false);
+  if (const object* o = f.Get("annotation")) s.annotation_index = Unsigned(*o, p.Key("annotation"));
+  if (const object* o = f.Get("instance")) {
+    const std::uint64_t i = Unsigned(*o, p.Key("instance"));
+    if (i > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()))
+      Fail(ErrorCode::kBadField, p.Key("instance"), "out of range");
+    s.instance = static_cast<std::int64_t>(i);
+  }
+  return s;
+}
+
+ControlEvent ReadControl(const Fields& f) {
+  ControlEvent c;
+  const Path& p = f.path();
+  c.action = Text(f.Require("action"), p.Key("action"), 1, 32, TextRule::kNoControl);
+  if (c.action != "rollback") {
+    Fail(ErrorCode::kBadField, p.Key("action"), "'" + c.action + "' is not one of rollback");
+  }
+  const object& v = f.Require("version");
+  c.version = Unsigned(v, p.Key("version"));
+  if (c.version == 0) Fail(ErrorCode::kBadField, p.Key("version"), "versions start at 1");
+  c.note = OptionalText(f, "note", wire::kMaxTextBytes, TextRule::kAny);
+  return c;
 }
 
 AckReply ReadAck(const Fields& f) {
@@ -640,8 +689,33 @@ wire::Suggestion ToWire(const SuggestionRecord& r) {
 }
 
 wire::Gate ToWire(const GateEvent& g) {
-  return wire::Gate{g.from,          g.to,     g.n,      g.mean, g.lower_bound, g.threshold,
-                    g.model_version, g.reason, g.details};
+  return wire::Gate{g.from,          g.to,     g.n,       g.mean,        g.lower_bound, g.threshold,
+                    g.model_version, g.reason, g.details, Opt(g.trigger)};
+}
+
+wire::Score ToWire(const BlindScore& s) {
+  wire::Score w;
+  w.asset = s.asset;
+  w.prompt = s.prompt_id;
+  w.model = s.model_version;
+  w.reward = s.reward;
+  w.components = s.components;
+  w.predicted = Opt(s.predicted_reward);
+  w.published = s.published;
+  w.decision = s.decision;
+  w.held_out = s.held_out;
+  w.evidence = s.evidence;
+  if (s.annotation_index > 0) w.annotation = s.annotation_index;
+  if (s.instance >= 0) w.instance = static_cast<std::uint64_t>(s.instance);
+  return w;
+}
+
+wire::Control ToWire(const ControlEvent& c) {
+  wire::Control w;
+  w.action = c.action;
+  w.version = c.version;
+  w.note = Opt(c.note);
+  return w;
 }
 
 wire::Asset ToWire(const AssetEvent& e) {
@@ -698,7 +772,8 @@ std::optional<MessageType> ParseMessageType(std::string_view text) {
 
 bool IsEvent(MessageType type) {
   return type == MessageType::kAsset || type == MessageType::kPrompt ||
-         type == MessageType::kAnnotation || type == MessageType::kFeedback;
+         type == MessageType::kAnnotation || type == MessageType::kFeedback ||
+         type == MessageType::kControl;
 }
 
 const char* ToString(ErrorCode code) { return kErrorNames[static_cast<std::size_t>(code)]; }
@@ -798,6 +873,15 @@ Message Decode(std::string_view bytes, const DecodeLimits& limits, Header* parti
     case MessageType::kError:
       m.body = ReadError(payload);
       break;
+    case MessageType::kScore:
+      m.body = ReadScore(payload, h);
+      break;
+    case MessageType::kControl: {
+      ControlEvent e = ReadControl(payload);
+      FillMeta(e, h);
+      m.body = std::move(e);
+      break;
+    }
   }
   return m;
 }
@@ -854,6 +938,10 @@ std::string Encode(const Message& m) {
         } else if constexpr (std::is_same_v<T, ErrorReply>) {
           return PackEnvelope(wire::kTypeError, h.id, h.project, h.ts,
                               wire::Error{body.code, body.message});
+        } else if constexpr (std::is_same_v<T, BlindScore>) {
+          return PackEnvelope(wire::kTypeScore, h.id, h.project, h.ts, ToWire(body));
+        } else if constexpr (std::is_same_v<T, ControlEvent>) {
+          return PackEnvelope(wire::kTypeControl, h.id, h.project, h.ts, ToWire(body));
         } else {
           static_assert(std::is_same_v<T, StatusReply>);
           std::vector<std::string> encoded;
@@ -883,12 +971,20 @@ std::string EncodeEvent(const FeedbackEvent& e) {
   return PackEnvelope(wire::kTypeFeedback, e.meta.id, e.meta.project, e.meta.ts, ToWire(e));
 }
 
+std::string EncodeEvent(const ControlEvent& e) {
+  return PackEnvelope(wire::kTypeControl, e.meta.id, e.meta.project, e.meta.ts, ToWire(e));
+}
+
 std::string EncodeSuggestion(const SuggestionRecord& r, double ts) {
   return PackEnvelope(wire::kTypeSuggestion, r.suggestion.id, r.suggestion.project, ts, ToWire(r));
 }
 
 std::string EncodeGate(const GateEvent& g, const std::string& id, double ts) {
   return PackEnvelope(wire::kTypeGate, id, g.project, ts, ToWire(g));
+}
+
+std::string EncodeScore(const BlindScore& s, const std::string& id, double ts) {
+  return PackEnvelope(wire::kTypeScore, id, s.project, ts, ToWire(s));
 }
 
 std::string EncodeAck(const std::string& id, const std::string& project, double ts,
@@ -939,8 +1035,9 @@ std::string EncodeStatusSummary(const std::string& id, const std::string& projec
   s.engine.reward_window = engine.reward_window;
   s.engine.learner = engine.learner;
   for (const ProjectStatus& p : engine.projects) {
-    s.engine.projects.push_back(wire::ProjectSummary{
-        p.project, p.mode, p.publishing, p.n, Opt(p.mean), Opt(p.lower_bound), Opt(p.threshold)});
+    s.engine.projects.push_back(wire::ProjectSummary{p.project, p.mode, p.publishing, p.n,
+                                                     Opt(p.mean), Opt(p.lower_bound),
+                                                     Opt(p.threshold), p.counters});
   }
   return PackEnvelope(wire::kTypeStatus, id, project, ts, s);
 }
@@ -955,6 +1052,10 @@ std::string SuggestionTopic(const std::string& project, const std::string& asset
 }
 
 std::string GateTopic(const std::string& project) { return project + "/_gate"; }
+
+std::string ScoreTopic(const std::string& project) { return project + "/_score"; }
+
+std::string WithheldTopic(const std::string& project) { return project + ":withheld"; }
 
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -28,10 +28,14 @@ enum class MessageType : std::uint8_t {
   kGate,
   kAck,
   kError,
+  kScore,
+  kControl,
 };
+/** How many MessageType values there are. */
+inline constexpr std::size_t kMessageTypeCount = 11;
 const char* ToString(MessageType type);
 std::optional<MessageType> ParseMessageType(std::string_view text);
-/** asset, prompt, annotation, feedback: the events a server acks and logs. */
+/** asset, prompt, annotation, feedback, control: the events a server acks and logs. */
 bool IsEvent(MessageType type);
 
 /** Why a message was rejected; the wire form is the snake_case name (docs/protocol.md). */
@@ -114,7 +118,8 @@ struct StatusReply {
 /** One decoded message of any type. Events carry the header again in their EventMeta. */
 struct Message {
   using Body = std::variant<AssetEvent, PromptEvent, AnnotationEvent, FeedbackEvent, StatusQuery,
-                            SuggestionRecord, GateEvent, AckReply, ErrorReply, StatusReply>;
+                            SuggestionRecord, GateEvent, AckReply, ErrorReply, StatusReply,
+                            BlindScore, ControlEvent>;
   Header header;
   Body body;
 };
@@ -135,10 +140,13 @@ std::string EncodeEvent(const AssetEvent& event);
 std::string EncodeEvent(const PromptEvent& event);
 std::string EncodeEvent(const AnnotationEvent& event);
 std::string EncodeEvent(const FeedbackEvent& event);
+std::string EncodeEvent(const ControlEvent& event);
 /** Encodes a suggestion with its own id and project. */
 std::string EncodeSuggestion(const SuggestionRecord& record, double ts);
 /** Encodes a gate event under envelope id `id`. */
 std::string EncodeGate(const GateEvent& event, const std::string& id, double ts);
+/** Encodes a blind score under envelope id `id` and its own project. */
+std::string EncodeScore(const BlindScore& score, const std::string& id, double ts);
 
 /** The few fields of a logged envelope the server needs when it rebuilds state on restart. */
 struct EnvelopeSummary {
@@ -178,6 +186,13 @@ std::string EncodeStatusSummary(const std::string& id, const std::string& projec
 std::string SuggestionTopic(const std::string& project, const std::string& asset);
 /** `<project>/_gate`: the PUB topic of a project's gate events. */
 std::string GateTopic(const std::string& project);
+/** `<project>/_score`: the PUB topic of a project's blind scores. */
+std::string ScoreTopic(const std::string& project);
+/**
+ * `<project>:withheld`: the PUB topic of the suggestions a project's engine withheld. Outside the
+ * `<project>/` prefix on purpose: a frontend subscribed to `<project>/` never receives them.
+ */
+std::string WithheldTopic(const std::string& project);
 
 /** The clock that stamps `ts`: seconds since the Unix epoch. */
 double WallSeconds();

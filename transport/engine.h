@@ -1,5 +1,7 @@
 #pragma once
 
+#include <stdexcept>
+
 #include "transport/events.h"
 
 namespace understudy {
@@ -19,6 +21,15 @@ class Engine {
   virtual EngineResult OnPrompt(const PromptEvent& event) = 0;
   virtual EngineResult OnAnnotation(const AnnotationEvent& event) = 0;
   virtual EngineResult OnFeedback(const FeedbackEvent& event) = 0;
+  /**
+   * An operator's command (e.g. a rollback), acked and logged like any event. Engines without a
+   * model to control keep this default, which refuses it; the server counts the refusal as an
+   * engine error and prints it.
+   */
+  virtual EngineResult OnControl(const ControlEvent& event) {
+    throw std::invalid_argument("this engine does not accept control actions ('" + event.action +
+                                "')");
+  }
   /** Called on the worker thread between events; should be cheap (a few microseconds). */
   virtual EngineStatus Status() const = 0;
 };

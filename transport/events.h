@@ -88,6 +88,14 @@ struct Suggestion {
   std::string source;         // proposer name ("box", "agent", ...)
 };
 
+/** An operator's command to the engine, sent on the ingest socket and logged like an event. */
+struct ControlEvent {
+  EventMeta meta;
+  std::string action;         // "rollback"
+  std::uint64_t version = 0;  // rollback: the registry version to serve
+  std::string note;           // free text, recorded with the action
+};
+
 /** A change of a project's gate mode, with the evidence it was taken on. */
 struct GateEvent {
   std::string project;
@@ -100,6 +108,30 @@ struct GateEvent {
   std::string model_version;
   std::string reason;                     // the comparison in words
   std::map<std::string, double> details;  // further evidence (stddev, z, hysteresis, ...)
+  std::string trigger;  // what caused it, e.g. "promote", "demote", "restart"; may be empty
+};
+
+/**
+ * The score of one blind prediction once its human annotation arrived: the prediction was made
+ * before the annotation existed, by `model_version`. Published on `<project>/_score` and logged,
+ * so a replay over ZeroMQ sees exactly what an in-process engine returns.
+ */
+struct BlindScore {
+  std::string project;
+  std::string asset;
+  std::string prompt_id;
+  std::string model_version;  // tag of the model that made the prediction
+  double reward = 0.0;        // the reward specification's scalar, in [0, 1]
+  /** Metrics of the prediction against the human polygon: "iou", "clicks_to_fix",
+   *  "clicks_to_draw", the reward's weighted terms, ... (at most 64). */
+  std::map<std::string, double> components;
+  double predicted_reward = std::numeric_limits<double>::quiet_NaN();  // what the gate used
+  bool published = false;  // the prediction was published as a suggestion
+  std::string decision;    // "published", or why it was withheld (e.g. "shadow_mode")
+  bool held_out = false;   // the annotation went to the held-out pool, never to training
+  bool evidence = false;   // the reward entered the gate's window (not stale, not rejected)
+  std::uint64_t annotation_index = 0;  // the engine's count of annotations, 1-based; 0: none
+  std::int64_t instance = -1;          // the matched instance of the annotation; -1: none
 };
 
 /** What the server does after an engine call. */
@@ -112,6 +144,9 @@ struct EngineResult {
   std::string withheld_reason;
   /** Gate mode changes caused by this call; published on `<project>/_gate`. */
   std::vector<GateEvent> gate_events;
+  /** Blind predictions scored by this call (an annotation); published on `<project>/_score`,
+   *  before the gate events they caused. */
+  std::vector<BlindScore> scores;
 };
 
 /** One project's gate as the engine reports it. */
@@ -123,6 +158,8 @@ struct ProjectStatus {
   double mean = std::numeric_limits<double>::quiet_NaN();
   double lower_bound = std::numeric_limits<double>::quiet_NaN();
   double threshold = std::numeric_limits<double>::quiet_NaN();
+  /** Engine-defined counts for /status and /metrics (published, withheld_below_floor, ...). */
+  std::map<std::string, double> counters;
 };
 
 /** The engine's state for /status and /metrics. */
@@ -132,6 +169,9 @@ struct EngineStatus {
   std::uint64_t reward_window = 0;  // capacity of each project's evidence window
   std::vector<ProjectStatus> projects;
   std::map<std::string, double> learner;  // learner progress (steps, loss, ...); may be empty
+  /** Optional: one JSON object with engine-specific detail, shown verbatim in /status as
+   *  `engine.detail` (gate configs, held-out scores, the learning schedule, ...). */
+  std::string detail_json;
 };
 
 const char* ToString(FeedbackVerdict verdict);

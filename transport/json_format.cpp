@@ -26,6 +26,12 @@ json Shape(const Instance& inst) {
   return parts;
 }
 
+json NumberMap(const std::map<std::string, double>& m) {
+  json out = json::object();
+  for (const auto& [k, v] : m) out[k] = Number(v);
+  return out;
+}
+
 json Envelope(const char* type, const std::string& id, const std::string& project, double ts,
               json payload) {
   return json{{"v", 1},   {"type", type},
@@ -46,8 +52,7 @@ std::string SuggestionToJson(const SuggestionRecord& r, double ts) {
 }
 
 std::string GateToJson(const GateEvent& g, const std::string& id, double ts) {
-  json details = json::object();
-  for (const auto& [k, v] : g.details) details[k] = Number(v);
+  json details = NumberMap(g.details);
   json payload{{"from", g.from},
                {"to", g.to},
                {"n", g.n},
@@ -57,7 +62,24 @@ std::string GateToJson(const GateEvent& g, const std::string& id, double ts) {
                {"model", g.model_version},
                {"reason", g.reason},
                {"details", std::move(details)}};
+  if (!g.trigger.empty()) payload["trigger"] = g.trigger;
   return Envelope("gate", id, g.project, ts, std::move(payload)).dump();
+}
+
+std::string ScoreToJson(const BlindScore& s, const std::string& id, double ts) {
+  json payload{{"asset", s.asset},
+               {"prompt", s.prompt_id},
+               {"model", s.model_version},
+               {"reward", Number(s.reward)},
+               {"components", NumberMap(s.components)},
+               {"predicted", Number(s.predicted_reward)},
+               {"published", s.published},
+               {"decision", s.decision},
+               {"held_out", s.held_out},
+               {"evidence", s.evidence}};
+  if (s.annotation_index > 0) payload["annotation"] = s.annotation_index;
+  if (s.instance >= 0) payload["instance"] = s.instance;
+  return Envelope("score", id, s.project, ts, std::move(payload)).dump();
 }
 
 std::string StatusToJson(const ServerInfo& server, const EngineStatus& engine,
@@ -70,10 +92,10 @@ std::string StatusToJson(const ServerInfo& server, const EngineStatus& engine,
                             {"n", p.n},
                             {"mean", Number(p.mean)},
                             {"lower_bound", Number(p.lower_bound)},
-                            {"threshold", Number(p.threshold)}});
+                            {"threshold", Number(p.threshold)},
+                            {"counters", NumberMap(p.counters)}});
   }
-  json learner = json::object();
-  for (const auto& [k, v] : engine.learner) learner[k] = Number(v);
+  json learner = NumberMap(engine.learner);
   json out{{"server",
             {{"version", server.version},
              {"last_lsn", server.last_lsn},
@@ -96,11 +118,17 @@ std::string StatusToJson(const ServerInfo& server, const EngineStatus& engine,
              {"bytes_cut", recovery.bytes_cut},
              {"records_cut", recovery.records_cut},
              {"reason", recovery.reason}}}};
+  if (!engine.detail_json.empty()) {
+    // An engine's own JSON; one that does not parse is shown as text rather than dropped.
+    json detail = json::parse(engine.detail_json, nullptr, /*allow_exceptions=*/false);
+    out["engine"]["detail"] = detail.is_discarded() ? json(engine.detail_json) : std::move(detail);
+  }
   return out.dump();
 }
 
 std::string SnapshotJson(const std::string& project, const std::optional<ProjectStatus>& gate,
-                         const std::vector<std::string>& suggestion_envelopes) {
+                         const std::vector<std::string>& suggestion_envelopes,
+                         const std::string& model_version) {
   json suggestions = json::array();
   for (const std::string& bytes : suggestion_envelopes) {
     const Message m = Decode(bytes, DecodeLimits{});
@@ -118,6 +146,7 @@ std::string SnapshotJson(const std::string& project, const std::optional<Project
   }
   return json{{"type", "snapshot"},
               {"project", project},
+              {"model", model_version},
               {"gate", std::move(g)},
               {"suggestions", std::move(suggestions)}}
       .dump();

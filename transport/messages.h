@@ -32,6 +32,8 @@ inline constexpr const char* kTypeSuggestion = "suggestion";  // server -> PUB, 
 inline constexpr const char* kTypeGate = "gate";              // server -> PUB, and in the log
 inline constexpr const char* kTypeAck = "ack";                // server -> client
 inline constexpr const char* kTypeError = "error";            // server -> client
+inline constexpr const char* kTypeScore = "score";            // server -> PUB, and in the log
+inline constexpr const char* kTypeControl = "control";        // client -> server, acked
 
 // Fixed limits (bytes are UTF-8 bytes). Configurable ones (message size, vertices per ring,
 // instances per annotation) are in ServerConfig.
@@ -43,7 +45,8 @@ inline constexpr std::size_t kMaxUriBytes = 4096;
 inline constexpr std::size_t kMaxTextBytes = 4096;  // reasons and error messages
 inline constexpr std::size_t kMaxRingsPerShape = 256;
 inline constexpr std::size_t kMaxClicks = 64;
-inline constexpr std::size_t kMaxDetails = 64;  // entries of a gate event's `details`
+inline constexpr std::size_t kMaxDetails = 64;  // entries of a gate event's `details`, and of
+                                                // a score's `components`
 inline constexpr std::int64_t kMaxImageSide = 1 << 20;
 
 /** A vertex: [x, y] in image pixels, x to the right, y down. Finite numbers (int or float). */
@@ -135,7 +138,34 @@ struct Gate {
   std::string model;
   std::string reason;
   std::map<std::string, double> details;
-  MSGPACK_DEFINE_MAP(from, to, n, mean, lower_bound, threshold, model, reason, details)
+  std::optional<std::string> trigger;  // "promote", "demote", "restart"
+  MSGPACK_DEFINE_MAP(from, to, n, mean, lower_bound, threshold, model, reason, details, trigger)
+};
+
+/** A blind prediction scored against its human annotation (the envelope names the project). */
+struct Score {
+  std::string asset;
+  std::string prompt;
+  std::string model;                         // version tag of the model that made the prediction
+  double reward = 0.0;                       // the reward specification's scalar, in [0, 1]
+  std::map<std::string, double> components;  // iou, clicks_to_fix, clicks_to_draw, ...
+  std::optional<double> predicted;           // the predicted reward the gate decided on; nil: none
+  bool published = false;                    // the prediction was published as a suggestion
+  std::string decision;                      // "published" or why it was withheld
+  bool held_out = false;  // the annotation is in the held-out pool (never trained on)
+  bool evidence = false;  // the reward entered the gate's evidence window
+  std::optional<std::uint64_t> annotation;  // the engine's annotation index (1-based)
+  std::optional<std::uint64_t> instance;    // the annotation's instance it was matched to
+  MSGPACK_DEFINE_MAP(asset, prompt, model, reward, components, predicted, published, decision,
+                     held_out, evidence, annotation, instance)
+};
+
+/** An operator's command; acked and logged like an event. */
+struct Control {
+  std::string action;                    // "rollback"
+  std::optional<std::uint64_t> version;  // rollback: the registry version to serve
+  std::optional<std::string> note;
+  MSGPACK_DEFINE_MAP(action, version, note)
 };
 
 /** The event is durably logged (or was already: `duplicate`). Its id is the event's id. */
@@ -175,7 +205,8 @@ struct ProjectSummary {
   std::optional<double> mean;  // nil when unknown
   std::optional<double> lower_bound;
   std::optional<double> threshold;
-  MSGPACK_DEFINE_MAP(project, mode, publishing, n, mean, lower_bound, threshold)
+  std::map<std::string, double> counters;  // engine-defined counts (published, withheld, ...)
+  MSGPACK_DEFINE_MAP(project, mode, publishing, n, mean, lower_bound, threshold, counters)
 };
 
 /** The engine part of a summary. */

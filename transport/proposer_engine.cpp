@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include "rewards/iou.h"
+#include "rewards/reward_spec.h"
+#include "transport/blank_image.h"
+#include "transport/scoring.h"
 
 namespace understudy {
 namespace {
@@ -98,6 +100,8 @@ const cv::Mat& ProposerEngine::ImageFor(const std::string& key) {
       return images_.at(key)->image;
     }
   }
+  // No image: a blank frame of the announced size, so outlines are clipped to the asset.
+  *empty_ = info != assets_.end() ? BlankImage(info->second.width, info->second.height) : cv::Mat();
   return *empty_;
 }
 
@@ -143,7 +147,8 @@ EngineResult ProposerEngine::OnPrompt(const PromptEvent& e) {
   s.model_version = "baseline:" + proposer_->name();
   s.source = p.source.empty() ? proposer_->name() : p.source;
   const std::string pk = PromptKey(e.meta.project, e.asset, e.prompt_id);
-  if (pending_.insert_or_assign(pk, p.shape).second) pending_order_.push_back(pk);
+  if (pending_.insert_or_assign(pk, PendingSuggestion{p.shape, p.confidence}).second)
+    pending_order_.push_back(pk);
   while (pending_order_.size() > options_.max_pending) {
     pending_.erase(pending_order_.front());
     pending_order_.pop_front();
@@ -153,21 +158,41 @@ EngineResult ProposerEngine::OnPrompt(const PromptEvent& e) {
 }
 
 EngineResult ProposerEngine::OnAnnotation(const AnnotationEvent& e) {
+  ++annotations_;
   if (e.prompt_id.empty() || e.instances.empty()) return {};
   const auto it = pending_.find(PromptKey(e.meta.project, e.asset, e.prompt_id));
   if (it == pending_.end()) return {};
-  double best = 0.0;
-  try {
-    for (const LabeledInstance& li : e.instances)
-      best = std::max(best, ExactIou(it->second, li.shape));
-  } catch (const std::exception&) {
-    // A proposer shape the IoU cannot handle scores as a miss (and is counted) rather than
-    // failing the annotation call.
-    best = 0.0;
-    ++projects_[e.meta.project].iou_errors;
-  }
-  pending_.erase(it);  // its entry in pending_order_ is skipped when it reaches the front
   ProjectStats& stats = projects_[e.meta.project];
+  std::vector<Instance> humans;
+  humans.reserve(e.instances.size());
+  for (const LabeledInstance& li : e.instances) humans.push_back(li.shape);
+  static const RewardSpec kIou;  // the reward's default: IoU only
+  MatchedScore m;
+  try {
+    m = MatchAndScore(kIou, {it->second.shape}, humans, options_.score_clicks).front();
+  } catch (const std::exception&) {
+    // A proposer shape the metrics cannot handle scores as a miss (and is counted) rather than
+    // failing the annotation call.
+    m = MatchedScore{};
+    m.score.components["iou"] = 0.0;
+    ++stats.iou_errors;
+  }
+  EngineResult r;
+  BlindScore s;
+  s.project = e.meta.project;
+  s.asset = e.asset;
+  s.prompt_id = e.prompt_id;
+  s.model_version = "baseline:" + proposer_->name();
+  s.reward = m.score.reward;
+  s.components = std::move(m.score.components);
+  s.predicted_reward = it->second.confidence;
+  s.published = true;  // this engine publishes every suggestion
+  s.decision = "published";
+  s.annotation_index = annotations_;
+  s.instance = m.instance;
+  r.scores.push_back(std::move(s));
+  pending_.erase(it);  // its entry in pending_order_ is skipped when it reaches the front
+  const double best = r.scores.back().reward;
   stats.rewards.push_back(best);
   stats.sum += best;
   ++stats.scored;
@@ -175,7 +200,7 @@ EngineResult ProposerEngine::OnAnnotation(const AnnotationEvent& e) {
     stats.sum -= stats.rewards.front();
     stats.rewards.pop_front();
   }
-  return {};
+  return r;
 }
 
 EngineResult ProposerEngine::OnFeedback(const FeedbackEvent& e) {

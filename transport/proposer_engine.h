@@ -27,16 +27,19 @@ struct ProposerEngineOptions {
   std::size_t max_assets = 1000000;                    // asset sizes and uris kept
   std::size_t reward_window = 100;                     // IoU scores kept per project for /status
   std::size_t max_pending = 100000;  // suggestions awaiting their annotation, for scoring
+  bool score_clicks = true;          // scores carry the simulated annotator's clicks
   /** Throws std::invalid_argument naming the field and value. */
   void Validate() const;
 };
 
 /**
- * The engine `serve` runs until the RL agent exists: every prompt goes to one baseline Proposer
- * and its outline is published at once (there is no gate). When the human annotation for a
- * prompt arrives, the suggestion is scored by IoU against it, so /status shows how good the
- * baseline is per project. Images come inline with the asset or from image_root/uri; without
- * either, the proposer gets an empty image (enough for box and ellipse baselines).
+ * The ungated baseline (`serve --proposer NAME`, demos and transport benchmarks): every prompt
+ * goes to one Proposer and its outline is published at once (there is no gate; the gated agent
+ * is agent/agent_engine.h). When the human annotation for a prompt arrives, the suggestion is
+ * scored against it (IoU, the reward's default, with its clicks) and the score is returned like
+ * the agent's, so /status shows how good the baseline is per project. Images come inline with
+ * the asset or from image_root/uri; without either, the proposer gets a blank image of the
+ * announced size (BlankImage: enough for the box and ellipse baselines).
  */
 class ProposerEngine : public Engine {
  public:
@@ -55,6 +58,10 @@ class ProposerEngine : public Engine {
     int height = 0;
     std::string uri;
     std::list<std::string>::iterator order;
+  };
+  struct PendingSuggestion {
+    Instance shape;
+    double confidence = 0.0;
   };
   struct ProjectStats {
     std::deque<double> rewards;
@@ -76,9 +83,10 @@ class ProposerEngine : public Engine {
   std::list<std::string> image_lru_;  // most recent first
   std::size_t image_bytes_ = 0;
   std::unique_ptr<cv::Mat> empty_;
-  std::unordered_map<std::string, Instance> pending_;  // (project, asset, prompt) -> suggestion
+  std::unordered_map<std::string, PendingSuggestion> pending_;  // (project, asset, prompt) ->
   std::deque<std::string> pending_order_;
   std::map<std::string, ProjectStats> projects_;
+  std::uint64_t annotations_ = 0;
 };
 
 }  // namespace understudy

@@ -118,6 +118,8 @@ const char* CallName(MessageType t) {
       return "prompt";
     case MessageType::kAnnotation:
       return "annotation";
+    case MessageType::kControl:
+      return "control";
     default:
       return "feedback";
   }
@@ -189,7 +191,7 @@ struct Server::Impl {
   std::string model_version_metric;
 
   // ---- metrics ----------------------------------------------------------------------------------
-  std::array<Counter*, 9> messages{};
+  std::array<Counter*, kMessageTypeCount> messages{};
   std::array<Counter*, kErrorCodeCount> errors{};
   Counter* acks = nullptr;
   Counter* duplicates = nullptr;
@@ -209,7 +211,11 @@ struct Server::Impl {
   Counter* hook_errors = nullptr;
   Counter* repairs = nullptr;
   Counter* queue_drops = nullptr;
+  Counter* queue_waits = nullptr;
+  Histogram* queue_wait_seconds = nullptr;
   Gauge* queue_depth = nullptr;
+  Counter* scores = nullptr;
+  Histogram* blind_reward = nullptr;
   Counter* connections = nullptr;
   Counter* disconnections = nullptr;
   Gauge* open_assets = nullptr;
@@ -246,7 +252,7 @@ struct Server::Impl {
         "understudy_suggestion_latency_seconds",
         "From receipt of a prompt to its suggestion on PUB (queueing and engine time included)",
         DefaultLatencyBuckets());
-    for (const char* call : {"asset", "prompt", "annotation", "feedback"}) {
+    for (const char* call : {"asset", "prompt", "annotation", "feedback", "control"}) {
       engine_seconds[call] =
           &r.GetHistogram("understudy_engine_seconds", "Time spent in one Engine call, by call",
                           DefaultLatencyBuckets(), {{"call", call}});
@@ -264,8 +270,20 @@ struct Server::Impl {
                                 "Failures of the on_publish hook (the WebSocket feed)");
     repairs = &r.GetCounter("understudy_geometry_repairs_total",
                             "Annotation instances whose invalid geometry the server repaired");
-    queue_drops = &r.GetCounter("understudy_worker_queue_drops_total",
-                                "Events logged but not given to the engine: its queue was full");
+    queue_drops = &r.GetCounter(
+        "understudy_worker_queue_drops_total",
+        "Events logged but never given to the engine (its worker had stopped on an error)");
+    queue_waits =
+        &r.GetCounter("understudy_worker_queue_waits_total",
+                      "Times ingest paused reading clients because the engine's queue was full");
+    queue_wait_seconds = &r.GetHistogram("understudy_worker_queue_wait_seconds",
+                                         "How long ingest waited for room in the engine's queue",
+                                         DefaultLatencyBuckets());
+    scores = &r.GetCounter("understudy_scores_total",
+                           "Blind predictions scored against their human annotation");
+    blind_reward = &r.GetHistogram(
+        "understudy_blind_reward", "Blind rewards of the engine's predictions, all projects",
+        {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0});
     queue_depth = &r.GetGauge("understudy_worker_queue_depth", "Events waiting for the engine");
     connections = &r.GetCounter("understudy_connections_total", "Ingest connections accepted");
     disconnections =
@@ -422,12 +440,40 @@ struct Server::Impl {
           EncodeError(partial.id, partial.project, WallSeconds(), code, what));
   }
 
+  // Hands an item to the worker. The engine must see every event (for an agent, an annotation is
+  // a training example and a gate sample), so when its queue is full this waits instead of
+  // dropping. While it waits it keeps the ingest thread's other duties going (the worker's
+  // outputs, durable reports and their acks, group commits) but does not read the ROUTER: that is
+  // the backpressure, felt by clients as acks that come later and, past ZeroMQ's queues, as
+  // sends that block or time out.
   void Forward(std::unique_ptr<WorkItem> item) {
     if (SendPointer(*ingest_pair, item, zmq::send_flags::dontwait)) {
       ++forwarded;
       return;
     }
-    queue_drops->Inc();  // the event is logged and acked; the engine will not see it
+    queue_waits->Inc();
+    const Clock::time_point t0 = Clock::now();
+    const auto interval = std::chrono::microseconds(config.commit_interval_us);
+    bool worker_done = false;  // no stop marker is queued while ingest still forwards events
+    while (!worker_exited) {
+      if (dirty_since && (Clock::now() >= *dirty_since + interval ||
+                          log->pending_bytes() >= config.commit_bytes)) {
+        SubmitCommit();
+      }
+      std::vector<zmq::pollitem_t> items = {
+          {ingest_pair->handle(), 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0},
+          {durable_in->handle(), 0, ZMQ_POLLIN, 0},
+      };
+      zmq::poll(items, std::chrono::milliseconds(1));
+      if ((items[1].revents & ZMQ_POLLIN) != 0) DrainDurable();
+      DrainWorkerOutput(true, worker_done);
+      if (SendPointer(*ingest_pair, item, zmq::send_flags::dontwait)) {
+        ++forwarded;
+        queue_wait_seconds->Observe(Seconds(Clock::now() - t0));
+        return;
+      }
+    }
+    queue_drops->Inc();  // the worker died on an error: the event is logged but unseen
   }
 
   void HandleClientMessage(std::vector<zmq::message_t>& frames) {
@@ -501,7 +547,8 @@ struct Server::Impl {
         },
         m.body);
     const std::string key = AssetKey(h.project, asset);
-    if (h.type != MessageType::kAsset && known_assets.count(key) == 0) {
+    if (h.type != MessageType::kAsset && h.type != MessageType::kControl &&
+        known_assets.count(key) == 0) {
       Reject(routing_id, delimiter, partial, ErrorCode::kUnknownAsset,
              "asset '" + asset + "' was never announced in project '" + h.project + "'");
       return;
@@ -529,7 +576,8 @@ struct Server::Impl {
         [&](auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, AssetEvent> || std::is_same_v<T, PromptEvent> ||
-                        std::is_same_v<T, AnnotationEvent> || std::is_same_v<T, FeedbackEvent>) {
+                        std::is_same_v<T, AnnotationEvent> || std::is_same_v<T, FeedbackEvent> ||
+                        std::is_same_v<T, ControlEvent>) {
             e.meta.client = routing_id;
             e.meta.received_ns = now_ns;
             e.meta.lsn = lsn;
@@ -837,6 +885,9 @@ struct Server::Impl {
         }
         CallHook(s.project, [&] { return SuggestionToJson(rec, ts); });
       } else {
+        // Outside the `<project>/` prefix: observers (a remote replay) subscribe to it, frontends
+        // never receive it. Not sent to the WebSocket feed, which is for frontends.
+        Publish(WithheldTopic(s.project), bytes);
         withheld->Inc();
       }
       auto out = std::make_unique<OutItem>();
@@ -846,6 +897,32 @@ struct Server::Impl {
       SendOut(std::move(out));
     } else if (prompt != nullptr) {
       (r.withheld ? withheld : no_suggestion)->Inc();
+    }
+    // Scores before the gate events: a gate decision is caused by the score before it.
+    for (BlindScore& sc : r.scores) {
+      if (sc.project.empty()) sc.project = h.project;
+      const std::string id = NextId("r");
+      const double ts = WallSeconds();
+      std::string bytes;
+      try {
+        bytes = EncodeScore(sc, id, ts);
+        // Checked as a reader would: an engine's malformed score must not reach subscribers.
+        Decode(bytes, limits);
+      } catch (const std::exception& e) {
+        engine_errors[CallName(h.type)]->Inc();
+        std::fprintf(stderr, "understudy serve: engine produced an invalid score for %s: %s\n",
+                     sc.project.c_str(), e.what());
+        continue;
+      }
+      Publish(ScoreTopic(sc.project), bytes);
+      scores->Inc();
+      if (std::isfinite(sc.reward)) blind_reward->Observe(sc.reward);
+      CallHook(sc.project, [&] { return ScoreToJson(sc, id, ts); });
+      auto out = std::make_unique<OutItem>();
+      out->kind = OutItem::Kind::kLog;
+      out->bytes = std::move(bytes);
+      out->ref = lsn;
+      SendOut(std::move(out));
     }
     for (GateEvent& g : r.gate_events) {
       if (g.project.empty()) g.project = h.project;
@@ -892,6 +969,9 @@ struct Server::Impl {
       } else if (auto* f = std::get_if<FeedbackEvent>(&item.message.body)) {
         lsn = f->meta.lsn;
         r = engine->OnFeedback(*f);
+      } else if (auto* c = std::get_if<ControlEvent>(&item.message.body)) {
+        lsn = c->meta.lsn;
+        r = engine->OnControl(*c);
       }
     } catch (const std::exception& e) {
       engine_errors[call]->Inc();
@@ -952,8 +1032,21 @@ struct Server::Impl {
       last_status = st;
     }
     open_assets->Set(static_cast<double>(board.open_assets()));
+    for (const auto& [name, value] : st.learner) {
+      registry
+          .GetGauge("understudy_learner", "The engine's learner progress, by name",
+                    {{"name", name}})
+          .Set(value);
+    }
     for (const ProjectStatus& p : st.projects) {
       const MetricLabels project{{"project", p.project}};
+      for (const auto& [name, value] : p.counters) {
+        registry
+            .GetGauge("understudy_engine_project_count",
+                      "The engine's per-project counts (published, withheld, scored, ...)",
+                      {{"project", p.project}, {"name", name}})
+            .Set(value);
+      }
       registry
           .GetGauge("understudy_gate_publishing", "1 while a project's suggestions are published",
                     project)
@@ -1085,13 +1178,15 @@ std::string Server::SnapshotJson(const std::string& project) const {
     for (std::string_view e : impl_->board.Latest(project, 1000)) envelopes.emplace_back(e);
   }
   std::optional<ProjectStatus> gate;
+  std::string model;
   {
     std::lock_guard<std::mutex> lock(impl_->status_mu);
     for (const ProjectStatus& p : impl_->last_status.projects) {
       if (p.project == project) gate = p;
     }
+    model = impl_->last_status.model_version;
   }
-  return understudy::SnapshotJson(project, gate, envelopes);
+  return understudy::SnapshotJson(project, gate, envelopes, model);
 }
 
 std::string Server::StatusJson() const {

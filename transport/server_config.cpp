@@ -37,6 +37,14 @@ Field Bind(T ServerConfig::*member) {
                [member](const ServerConfig& c) { return json(c.*member); }};
 }
 
+Field BindBool(bool ServerConfig::*member) {
+  return Field{[member](const json& j, ServerConfig& c) {
+                 if (!j.is_boolean()) throw std::invalid_argument("expected true or false");
+                 c.*member = j.get<bool>();
+               },
+               [member](const ServerConfig& c) { return json(c.*member); }};
+}
+
 Field BindPath(std::filesystem::path ServerConfig::*member) {
   return Field{[member](const json& j, ServerConfig& c) {
                  if (!j.is_string()) throw std::invalid_argument("expected a string");
@@ -49,6 +57,7 @@ const std::vector<std::pair<const char*, Field>>& Fields() {
   static const std::vector<std::pair<const char*, Field>> fields = {
       {"ingest_endpoint", Bind(&ServerConfig::ingest_endpoint)},
       {"publish_endpoint", Bind(&ServerConfig::publish_endpoint)},
+      {"http_enabled", BindBool(&ServerConfig::http_enabled)},
       {"http_address", Bind(&ServerConfig::http_address)},
       {"http_port", Bind(&ServerConfig::http_port)},
       {"log_dir", BindPath(&ServerConfig::log_dir)},

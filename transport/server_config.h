@@ -14,6 +14,7 @@ namespace understudy {
 struct ServerConfig {
   std::string ingest_endpoint = "tcp://127.0.0.1:5555";   // ROUTER: events in, acks out
   std::string publish_endpoint = "tcp://127.0.0.1:5556";  // PUB: suggestions, gate events
+  bool http_enabled = true;                               // serve the HTTP side at all
   std::string http_address = "127.0.0.1";                 // /healthz, /metrics, /status, WS
   std::uint32_t http_port = 8080;                         // 0: ephemeral
   std::filesystem::path log_dir = "understudy-log";       // the event log folder
@@ -30,8 +31,8 @@ struct ServerConfig {
   std::uint64_t worker_queue = 100000;                // events waiting for the engine
   std::uint64_t shutdown_timeout_ms = 5000;           // to drain the engine's queue on stop
   std::uint64_t status_interval_ms = 200;             // engine status refresh for /status
-  std::string proposer = "box";                       // baseline proposer for serve
-  std::filesystem::path image_root;                   // resolves relative asset uris
+  std::string proposer = "box";      // the ungated baseline, when serve runs no agent
+  std::filesystem::path image_root;  // resolves relative asset uris
   std::filesystem::path ready_file;  // once serving, the bound endpoints are written here (JSON)
 
   /** Throws std::invalid_argument naming the first offending field and its value. */

@@ -170,6 +170,14 @@ class UnderstudyClient:
             payload["annotator"] = annotator
         return self.send_event(envelope("feedback", project, payload, id_))
 
+    def rollback(self, project, version, note=None, id_=None):
+        """A control message: the server's engine serves registry `version` again and restarts
+        its gates. The ack means durable and queued, not applied: check summary()'s model."""
+        payload = {"action": "rollback", "version": int(version)}
+        if note is not None:
+            payload["note"] = note
+        return self.send_event(envelope("control", project, payload, id_))
+
     # ---- queries ----
 
     def latest(self, project, limit=None):
@@ -184,13 +192,20 @@ class UnderstudyClient:
 
 
 class SuggestionSubscriber:
-    """Suggestions and gate events of whole projects, from the server's PUB socket."""
+    """Suggestions, gate events and blind scores of whole projects, from the server's PUB socket.
 
-    def __init__(self, endpoint, projects, context=None):
+    With ``withheld=True`` it also receives the suggestions the gate withheld (topic
+    ``<project>:withheld``, ``withheld: true``): for observers such as a remote replay, never for
+    a frontend that shows suggestions to people.
+    """
+
+    def __init__(self, endpoint, projects, context=None, withheld=False):
         self.socket = (context or zmq.Context.instance()).socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         for project in projects:
             self.socket.setsockopt(zmq.SUBSCRIBE, f"{project}/".encode())
+            if withheld:
+                self.socket.setsockopt(zmq.SUBSCRIBE, f"{project}:withheld".encode())
         self.socket.connect(endpoint)
 
     def receive(self, timeout=1.0):

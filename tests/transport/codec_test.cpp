@@ -153,8 +153,8 @@ TEST(Codec, SuggestionGateAckErrorStatusRoundTrip) {
   EXPECT_TRUE(s.withheld);
   EXPECT_EQ(s.reason, "shadow");
 
-  GateEvent g{"proj", "shadow",           "live",        40, 0.8, 0.77, 0.75,
-              "v3",   "lcb 0.77 >= 0.75", {{"z", 1.645}}};
+  GateEvent g{"proj", "shadow",           "live",         40,       0.8, 0.77, 0.75,
+              "v3",   "lcb 0.77 >= 0.75", {{"z", 1.645}}, "promote"};
   const auto& gg = As<GateEvent>(RoundTrip({H(MessageType::kGate), g}));
   EXPECT_EQ(gg.project, "proj");
   EXPECT_EQ(gg.from, "shadow");
@@ -162,6 +162,7 @@ TEST(Codec, SuggestionGateAckErrorStatusRoundTrip) {
   EXPECT_EQ(gg.n, 40u);
   EXPECT_EQ(gg.lower_bound, 0.77);
   EXPECT_EQ(gg.details.at("z"), 1.645);
+  EXPECT_EQ(gg.trigger, "promote");
 
   const auto& ack = As<AckReply>(RoundTrip({H(MessageType::kAck), AckReply{42, true}}));
   EXPECT_EQ(ack.lsn, 42u);
@@ -272,6 +273,87 @@ ErrorCode CodeOf(const std::string& bytes, std::string* what = nullptr,
   }
   ADD_FAILURE() << "decoded without error";
   return ErrorCode::kInternal;
+}
+
+TEST(Codec, ScoreRoundTrip) {
+  BlindScore s;
+  s.project = "proj";
+  s.asset = "img-1";
+  s.prompt_id = "p";
+  s.model_version = "rl:v000003";
+  s.reward = 0.8125;
+  s.components = {{"iou", 0.8125}, {"clicks_to_fix", 3}, {"clicks_to_draw", 11}};
+  s.predicted_reward = 0.7;
+  s.published = false;
+  s.decision = "shadow_mode";
+  s.held_out = true;
+  s.evidence = true;
+  s.annotation_index = 17;
+  s.instance = 2;
+  const Message got = RoundTrip({H(MessageType::kScore), s});
+  ExpectHeader(got, MessageType::kScore);
+  const auto& r = As<BlindScore>(got);
+  EXPECT_EQ(r.project, "proj");
+  EXPECT_EQ(r.asset, "img-1");
+  EXPECT_EQ(r.prompt_id, "p");
+  EXPECT_EQ(r.model_version, "rl:v000003");
+  EXPECT_EQ(r.reward, 0.8125);
+  EXPECT_EQ(r.components, s.components);
+  EXPECT_EQ(r.predicted_reward, 0.7);
+  EXPECT_FALSE(r.published);
+  EXPECT_EQ(r.decision, "shadow_mode");
+  EXPECT_TRUE(r.held_out);
+  EXPECT_TRUE(r.evidence);
+  EXPECT_EQ(r.annotation_index, 17u);
+  EXPECT_EQ(r.instance, 2);
+  // Without a prediction or a match the optional fields are absent and read back as such.
+  s.predicted_reward = std::numeric_limits<double>::quiet_NaN();
+  s.instance = -1;
+  s.annotation_index = 0;
+  const auto& bare = As<BlindScore>(Decode(EncodeScore(s, "r-1", 2.0), DecodeLimits{}));
+  EXPECT_TRUE(std::isnan(bare.predicted_reward));
+  EXPECT_EQ(bare.instance, -1);
+  EXPECT_EQ(bare.annotation_index, 0u);
+  EXPECT_EQ(ScoreTopic("proj"), "proj/_score");
+}
+
+TEST(Codec, ControlRoundTripAndRules) {
+  ControlEvent c;
+  c.action = "rollback";
+  c.version = 4;
+  c.note = "v5 misbehaves";
+  const Message got = RoundTrip({H(MessageType::kControl), c});
+  ExpectHeader(got, MessageType::kControl);
+  const auto& r = As<ControlEvent>(got);
+  EXPECT_EQ(r.action, "rollback");
+  EXPECT_EQ(r.version, 4u);
+  EXPECT_EQ(r.note, "v5 misbehaves");
+  EXPECT_EQ(r.meta.id, "m-1");
+  EXPECT_TRUE(IsEvent(MessageType::kControl));
+  EXPECT_FALSE(IsEvent(MessageType::kScore));
+
+  auto code_of = [](const ControlEvent& bad) -> std::string {
+    try {
+      Decode(Encode({H(MessageType::kControl), bad}), DecodeLimits{});
+    } catch (const ProtocolError& e) {
+      return std::string(ToString(e.code())) + ": " + e.what();
+    }
+    return "accepted";
+  };
+  ControlEvent unknown = c;
+  unknown.action = "promote";
+  EXPECT_EQ(code_of(unknown).rfind("bad_field: field 'payload.action'", 0), 0u) << code_of(unknown);
+  ControlEvent zero = c;
+  zero.version = 0;
+  EXPECT_EQ(code_of(zero).rfind("bad_field: field 'payload.version'", 0), 0u) << code_of(zero);
+}
+
+TEST(Codec, WithheldTopicIsOutsideTheProjectPrefix) {
+  // A frontend subscribes to "<project>/": withheld suggestions must never match it, and one
+  // project's withheld topic must not match another project's prefix.
+  EXPECT_EQ(WithheldTopic("proj"), "proj:withheld");
+  EXPECT_NE(WithheldTopic("proj").rfind("proj/", 0), 0u);
+  EXPECT_NE(WithheldTopic("proj2").rfind(WithheldTopic("proj"), 0), 0u);
 }
 
 TEST(CodecRejects, TheValidBaselineDecodes) {

@@ -43,7 +43,20 @@ TEST(ProposerEngine, SuggestsTheProposersOutlineAndScoresItAgainstTheAnnotation)
 
   AnnotationEvent same = AnnotationFor("n", "img-1", "x");
   same.instances[0].shape = MakeInstance({{10, 20}, {110, 20}, {110, 220}, {10, 220}});
-  engine.OnAnnotation(same);
+  const EngineResult scored = engine.OnAnnotation(same);
+  // The score leaves the engine like the agent's: published, the baseline's tag, its metrics.
+  ASSERT_EQ(scored.scores.size(), 1u);
+  const BlindScore& sc = scored.scores[0];
+  EXPECT_EQ(sc.prompt_id, "x");
+  EXPECT_EQ(sc.model_version, "baseline:box");
+  EXPECT_DOUBLE_EQ(sc.reward, 1.0);
+  EXPECT_DOUBLE_EQ(sc.components.at("iou"), 1.0);
+  EXPECT_EQ(sc.components.at("clicks_to_fix"), 0);
+  EXPECT_EQ(sc.components.at("clicks_to_draw"), 4);
+  EXPECT_TRUE(sc.published);
+  EXPECT_EQ(sc.decision, "published");
+  EXPECT_EQ(sc.instance, 0);
+  EXPECT_EQ(sc.annotation_index, 1u);
   EngineStatus st = engine.Status();
   ASSERT_EQ(st.projects.size(), 1u);
   EXPECT_EQ(st.projects[0].n, 1u);
@@ -111,7 +124,9 @@ TEST(ProposerEngine, DecodesInlineImagesAndReadsUrisUnderImageRoot) {
   escape.uri = "../b.png";  // outside image_root: not read
   engine.OnAsset(escape);
   engine.OnPrompt(PromptFor("p3", "img-3", "x"));
-  EXPECT_EQ(p->last_cols, 0);
+  // Without a usable image the proposer sees a blank frame of the announced size.
+  EXPECT_EQ(p->last_cols, 640);
+  EXPECT_EQ(p->last_rows, 480);
 
   AssetEvent broken = Asset("d", "img-4");
   broken.image = {1, 2, 3};
@@ -154,13 +169,14 @@ TEST(JsonFormat, SuggestionGateAndStatusAreTheEnvelopeAsJson) {
   EXPECT_NE(s.find("\"type\":\"suggestion\""), std::string::npos) << s;
   EXPECT_NE(s.find("\"confidence\":null"), std::string::npos) << s;  // NaN is not JSON
   EXPECT_NE(s.find("\"shape\":[[[[0.0,0.0],[1.0,0.0],[1.0,1.0]]]]"), std::string::npos) << s;
-  GateEvent g{"proj", "shadow", "live", 3, 0.9, 0.8, 0.75, "v2", "why", {{"z", std::nan("")}}};
+  GateEvent g{"proj",   "shadow", "live", 3, 0.9, 0.8, 0.75, "v2", "why", {{"z", std::nan("")}},
+              "promote"};
   const std::string gj = GateToJson(g, "g1", 6.0);
   EXPECT_NE(gj.find("\"to\":\"live\""), std::string::npos) << gj;
   EXPECT_NE(gj.find("\"z\":null"), std::string::npos) << gj;
   EngineStatus st;
   st.engine = "e";
-  st.projects.push_back(ProjectStatus{"proj", "shadow", false, 0, std::nan(""), 0.1, 0.75});
+  st.projects.push_back(ProjectStatus{"proj", "shadow", false, 0, std::nan(""), 0.1, 0.75, {}});
   const std::string status = StatusToJson(ServerInfo{"1", 2, 2, 1.5, 0, 1}, st, RecoveryReport{});
   EXPECT_NE(status.find("\"mean\":null"), std::string::npos) << status;
   EXPECT_NE(status.find("\"durable_lsn\":2"), std::string::npos) << status;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -366,7 +367,8 @@ TEST_F(ServerTest, GateEventsAndWithheldSuggestions) {
                                       0.75,
                                       "v7",
                                       "lcb 0.77 >= threshold 0.75",
-                                      {{"z", 1.645}}});
+                                      {{"z", 1.645}},
+                                      "promote"});
     return r;
   };
   std::mutex mu;
@@ -607,6 +609,205 @@ TEST_F(ServerTest, StartFailsOnABadConfigOrAnEndpointInUse) {
   MetricsRegistry other;
   Server second(clash, std::make_unique<ScriptedEngine>(), other);
   EXPECT_THROW(second.Start(), zmq::error_t);
+}
+
+TEST_F(ServerTest, ScoresAndWithheldSuggestionsReachObserversButNeverFrontends) {
+  auto engine = std::make_unique<ScriptedEngine>();
+  engine->on_prompt = [](const PromptEvent& e) {
+    EngineResult r = ScriptedEngine().on_prompt(e);
+    r.withheld = e.prompt_id.rfind("sync", 0) != 0;  // published only to synchronise
+    r.withheld_reason = r.withheld ? "shadow_mode" : "";
+    return r;
+  };
+  engine->on_annotation = [](const AnnotationEvent& e) {
+    EngineResult r;
+    BlindScore s;
+    s.asset = e.asset;
+    s.prompt_id = e.prompt_id;
+    s.model_version = "v7";
+    s.reward = 0.625;
+    s.components = {{"iou", 0.625}, {"clicks_to_fix", 4}, {"clicks_to_draw", 9}};
+    s.decision = "shadow_mode";
+    s.evidence = true;
+    s.annotation_index = 1;
+    r.scores.push_back(s);
+    GateEvent g;
+    g.from = "shadow";
+    g.to = "live";
+    g.trigger = "promote";
+    g.model_version = "v7";
+    r.gate_events.push_back(g);
+    return r;
+  };
+  std::mutex mu;
+  std::vector<std::string> hooked;
+  ServerHooks hooks;
+  hooks.on_publish = [&](const std::string&, const std::string& json) {
+    std::lock_guard<std::mutex> lock(mu);
+    hooked.push_back(json);
+  };
+  StartServer(std::move(engine), hooks);
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  TestSubscriber frontend(server->publish_endpoint(), {"proj/"});
+  TestSubscriber observer(server->publish_endpoint(), {"proj/", "proj:"});
+  SyncSubscriber(c, frontend, "proj", "img-1");
+  SyncSubscriber(c, observer, "proj", "img-1");
+  while (observer.Receive(std::chrono::milliseconds(100))) {
+  }
+  while (frontend.Receive(std::chrono::milliseconds(100))) {
+  }
+
+  Ack(c, EncodeEvent(PromptFor("p1", "img-1", "x")));
+  Ack(c, EncodeEvent(AnnotationFor("n1", "img-1", "x")));
+  // The observer: the withheld suggestion, then the score, then the gate event it caused.
+  auto w = observer.Receive();
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->first, "proj:withheld");
+  const auto withheld = BodyAs<SuggestionRecord>(w->second);
+  EXPECT_TRUE(withheld.withheld);
+  EXPECT_EQ(withheld.reason, "shadow_mode");
+  EXPECT_EQ(withheld.suggestion.prompt_id, "x");
+  auto sc = observer.Receive();
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->first, "proj/_score");
+  const auto score = BodyAs<BlindScore>(sc->second);
+  EXPECT_EQ(score.project, "proj");
+  EXPECT_EQ(score.prompt_id, "x");
+  EXPECT_EQ(score.reward, 0.625);
+  EXPECT_EQ(score.components.at("clicks_to_draw"), 9);
+  auto g = observer.Receive();
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->first, "proj/_gate");
+  EXPECT_EQ(BodyAs<GateEvent>(g->second).trigger, "promote");
+  // The frontend: every message it gets is a score or a gate event, never a suggestion.
+  int frontend_messages = 0;
+  while (auto got = frontend.Receive(std::chrono::milliseconds(300))) {
+    ++frontend_messages;
+    EXPECT_NE(got->second.header.type, MessageType::kSuggestion) << got->first;
+  }
+  EXPECT_EQ(frontend_messages, 2);
+  StopServer();
+
+  int logged_scores = 0;
+  for (const LogRecord& r : Log()) {
+    if (r.direction != Direction::kOut) continue;
+    const Message m = Decode(r.message, DecodeLimits{});
+    if (m.header.type == MessageType::kScore) {
+      ++logged_scores;
+      EXPECT_EQ(BodyAs<BlindScore>(m).reward, 0.625);
+      EXPECT_GT(r.ref, 0u);
+    }
+  }
+  EXPECT_EQ(logged_scores, 1);
+  EXPECT_EQ(Counter("understudy_scores_total"), 1);
+  std::lock_guard<std::mutex> lock(mu);
+  int score_json = 0;
+  for (const std::string& j : hooked) {
+    score_json += j.find("\"type\":\"score\"") != std::string::npos ? 1 : 0;
+    EXPECT_EQ(j.find("\"withheld\":true"), std::string::npos) << "the WebSocket got " << j;
+  }
+  EXPECT_EQ(score_json, 1);
+}
+
+TEST_F(ServerTest, ControlIsAckedLoggedAndGivenToTheEngineInOrder) {
+  auto engine = std::make_unique<ScriptedEngine>();
+  std::mutex mu;
+  std::vector<std::string> seen;
+  engine->on_annotation = [&](const AnnotationEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back("annotation:" + e.prompt_id);
+    return EngineResult{};
+  };
+  engine->on_control = [&](const ControlEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(e.action + ":" + std::to_string(e.version) + ":" + e.note);
+    return EngineResult{};
+  };
+  StartServer(std::move(engine));
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  Ack(c, EncodeEvent(AnnotationFor("n1", "img-1", "x")));
+  const AckReply first = Ack(c, EncodeEvent(testing::RollbackTo("c1", 3)));
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_TRUE(Ack(c, EncodeEvent(testing::RollbackTo("c1", 3))).duplicate);
+  Ack(c, EncodeEvent(AnnotationFor("n2", "img-1", "y")));
+  // A control message without a client id is refused like any event.
+  TestClient anonymous(server->ingest_endpoint(), "");
+  EXPECT_EQ(Error(anonymous, EncodeEvent(testing::RollbackTo("c2", 3))).code, "no_client_id");
+  BodyAs<StatusReply>(c.Request(StatusQueryBytes("q", "latest")));  // after everything above
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"annotation:x", "rollback:3:operator", "annotation:y"}));
+  }
+  StopServer();
+  int controls = 0;
+  for (const LogRecord& r : Log()) {
+    const Message m = Decode(r.message, DecodeLimits{});
+    if (m.header.type == MessageType::kControl) {
+      ++controls;
+      EXPECT_EQ(r.lsn, first.lsn);
+    }
+  }
+  EXPECT_EQ(controls, 1);
+}
+
+TEST_F(ServerTest, AnEngineWithoutControlRefusesItAndTheServerCountsIt) {
+  StartServer(std::make_unique<ScriptedEngine>());
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(testing::RollbackTo("c1", 2)));
+  BodyAs<StatusReply>(c.Request(StatusQueryBytes("q", "latest")));
+  EXPECT_EQ(Counter("understudy_engine_errors_total", {{"call", "control"}}), 1);
+}
+
+TEST_F(ServerTest, AFullEngineQueueHoldsIngestBackAndLosesNoEvent) {
+  config.worker_queue = 16;  // the smallest allowed
+  auto engine = std::make_unique<ScriptedEngine>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  int annotations = 0;
+  engine->on_annotation = [&](const AnnotationEvent&) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return released; });  // a slow engine, held until the test says
+    ++annotations;
+    return EngineResult{};
+  };
+  StartServer(std::move(engine));
+  TestClient c(server->ingest_endpoint());
+  Ack(c, EncodeEvent(Asset("a", "img-1")));
+  constexpr int kEvents = 200;  // far more than the queue and the inproc pipe hold
+  for (int i = 0; i < kEvents; ++i) {
+    c.Send(EncodeEvent(AnnotationFor("n" + std::to_string(i), "img-1", std::to_string(i))));
+  }
+  // The engine holds the first annotation, the queue fills, and ingest waits for room.
+  for (int i = 0; i < 3000 && Counter("understudy_worker_queue_waits_total") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(Counter("understudy_worker_queue_waits_total"), 1);
+  // Meanwhile the events already read become durable and are acked.
+  std::set<std::string> acked;
+  std::optional<Message> m = c.Receive();
+  ASSERT_TRUE(m);
+  acked.insert(m->header.id);
+  EXPECT_LT(acked.size(), static_cast<std::size_t>(kEvents));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  while (acked.size() < static_cast<std::size_t>(kEvents)) {
+    m = c.Receive();
+    ASSERT_TRUE(m) << "only " << acked.size() << " acks";
+    acked.insert(m->header.id);
+  }
+  BodyAs<StatusReply>(c.Request(StatusQueryBytes("q", "latest")));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(annotations, kEvents);
+  }
+  EXPECT_EQ(Counter("understudy_worker_queue_drops_total"), 0);
 }
 
 }  // namespace

@@ -53,12 +53,17 @@ class ScriptedEngine : public Engine {
   EngineResult OnAsset(const AssetEvent&) override { return {}; }
   EngineResult OnPrompt(const PromptEvent& e) override { return on_prompt(e); }
   EngineResult OnAnnotation(const AnnotationEvent& e) override { return on_annotation(e); }
+  /** Empty: the Engine default, which refuses control actions. */
+  std::function<EngineResult(const ControlEvent&)> on_control;
   EngineResult OnFeedback(const FeedbackEvent&) override { return {}; }
+  EngineResult OnControl(const ControlEvent& e) override {
+    return on_control ? on_control(e) : Engine::OnControl(e);
+  }
   EngineStatus Status() const override {
     EngineStatus st;
     st.engine = "scripted";
     st.model_version = "v1";
-    st.projects.push_back(ProjectStatus{"proj", "shadow", false, 3, 0.5, 0.4, 0.75});
+    st.projects.push_back(ProjectStatus{"proj", "shadow", false, 3, 0.5, 0.4, 0.75, {}});
     return st;
   }
 };
@@ -100,6 +105,18 @@ inline AnnotationEvent AnnotationFor(const std::string& id, const std::string& a
   e.annotator = "ann-1";
   e.draw_seconds = 4.5;
   e.complete = complete;
+  return e;
+}
+
+inline ControlEvent RollbackTo(const std::string& id, std::uint64_t version,
+                               const std::string& project = "proj") {
+  ControlEvent e;
+  e.meta.id = id;
+  e.meta.project = project;
+  e.meta.ts = 1.0;
+  e.action = "rollback";
+  e.version = version;
+  e.note = "operator";
   return e;
 }
 

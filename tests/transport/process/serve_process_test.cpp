@@ -87,6 +87,8 @@ class ServeProcess {
                                      "tcp://127.0.0.1:*",
                                      "--log-dir",
                                      (dir / "log").string(),
+                                     "--http",
+                                     "127.0.0.1:0",
                                      "--ready-file",
                                      ready.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());

@@ -1,0 +1,83 @@
+#include "cli/agent_factory.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "agent/agent_engine.h"
+#include "agent/proposer_policy.h"
+#include "env/proposer_factory.h"
+
+namespace understudy::cli {
+namespace {
+
+// The one place the torch agent is wired in (agent/torch_agent.h: MakeTorchPolicy,
+// MakeTorchLearner, TorchPolicyLoader, TorchAgentConfig). It is being written on the
+// agent-torch branch; until it lands on main this build has no `rl` agent.
+AgentParts MakeRlParts(const AgentConfig& config, const std::filesystem::path& init_model) {
+  (void)config;
+  (void)init_model;
+  throw std::invalid_argument(
+      "agent 'rl' needs the torch agent (agent/torch_agent.h), which this build does not "
+      "include yet; use a baseline agent: box, ellipse, grabcut or watershed");
+}
+
+void CheckAgent(const std::string& agent, const std::filesystem::path& init_model) {
+  const std::vector<std::string> names = AgentNames();
+  if (std::find(names.begin(), names.end(), agent) == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown agent '" + agent + "' (known: " + known + ")");
+  }
+  if (agent != "rl" && !init_model.empty()) {
+    throw std::invalid_argument("agent '" + agent +
+                                "' is a baseline: it has no model to initialise (--init-model is "
+                                "for rl)");
+  }
+}
+
+}  // namespace
+
+bool HasTorchAgent() { return false; }
+
+std::vector<std::string> AgentNames() {
+  std::vector<std::string> names = {"rl"};
+  for (const std::string& n : ProposerNames()) names.push_back(n);
+  return names;
+}
+
+AgentConfig ResolveAgentConfig(const AgentOptions& options) {
+  AgentConfig c = options.config.is_null() ? AgentConfig{} : AgentConfigFromJson(options.config);
+  if (!options.registry_dir.empty()) c.registry_dir = options.registry_dir;
+  if (options.seed) c.seed = *options.seed;
+  if (options.schedule) c.learning = *options.schedule;
+  if (!options.data_root.empty()) c.data_root = options.data_root;
+  c.Validate();
+  return c;
+}
+
+AgentParts MakeAgentParts(const std::string& agent, const AgentConfig& config,
+                          const std::filesystem::path& init_model) {
+  CheckAgent(agent, init_model);
+  if (agent == "rl") return MakeRlParts(config, init_model);
+  const ProposerMaker make = [](const std::string& name) { return MakeProposer(name); };
+  AgentParts parts;
+  parts.policy = std::make_unique<ProposerPolicy>(agent, make);
+  parts.loader = ProposerPolicyLoader(make);
+  return parts;
+}
+
+EngineFactory MakeEngineFactory(const std::string& agent, const AgentOptions& options) {
+  const AgentConfig config = ResolveAgentConfig(options);
+  CheckAgent(agent, options.init_model);
+  // Made once here, so that every problem (rl without torch, a bad model) shows now.
+  MakeAgentParts(agent, config, options.init_model);
+  const std::filesystem::path init = options.init_model;
+  return [config, agent, init]() -> std::unique_ptr<Engine> {
+    AgentParts parts = MakeAgentParts(agent, config, init);
+    return std::make_unique<AgentEngine>(config, std::move(parts.policy), std::move(parts.learner),
+                                         std::move(parts.loader), agent);
+  };
+}
+
+}  // namespace understudy::cli
