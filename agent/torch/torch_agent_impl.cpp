@@ -1067,12 +1067,6 @@ class TorchLearnerImpl : public TorchLearner {
       ++rolled_back_;
       return;
     }
-    if (std::getenv("AT_DEBUG") && updates_ % 25 == 0) {
-      fprintf(stderr, "step %llu pg %.4f value %.4f imit %.4f ent %.3f std %.4f norm %.3f greedy %.3f\n",
-              (unsigned long long)updates_, policy_loss.item<double>(), value_loss.item<double>(),
-              imitation.item<double>(), entropy.item<double>(), std_now, norm,
-              greedy_reward.mean().item<double>());
-    }
     ++updates_;
     ++report.steps;
     report.loss += loss_value;
