@@ -552,7 +552,8 @@ class TorchPolicy::Impl {
 TorchPolicy::TorchPolicy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TorchPolicy::~TorchPolicy() = default;
 
-std::string TorchPolicy::name() const { return "torch"; }
+// The agent's name in the engine and the registry's version tags (rl:v000003, docs/engine.md).
+std::string TorchPolicy::name() const { return "rl"; }
 
 const TorchAgentConfig& TorchPolicy::config() const { return impl_->config(); }
 
