@@ -28,9 +28,11 @@ struct TorchAgentConfig {
   int crop_size = 64;            // observation side in pixels
   double context_margin = 0.25;  // the crop is the box grown by this x its size on each side
   /** Initial contours the policy chooses among and refines: MakeProposer names. The first is
-   *  the untrained policy's choice. GrabCut is the strongest on clean data but costs ~30 ms per
-   *  prompt, which is most of a suggestion's latency. */
-  std::vector<std::string> candidates = {"watershed", "ellipse", "box"};
+   *  the untrained policy's choice. The default refines the ellipse inscribed in the box (no
+   *  image work before the nets); GrabCut is the strongest start on clean data but costs ~30 ms
+   *  per prompt, which would be most of a suggestion's latency; several candidates add a
+   *  selection step (docs/agent.md). */
+  std::vector<std::string> candidates = {"ellipse"};
   bool edge_channel = true;   // a Sobel edge plane beside RGB
   bool mask_channels = true;  // a filled mask plane per image-dependent candidate (grabcut,
                               // watershed); box and ellipse masks are constant in the crop frame

@@ -25,8 +25,10 @@ using testing::SyntheticLabels;
 TEST(TorchAgentConfig, DefaultsAreValid) {
   TorchAgentConfig c;
   EXPECT_NO_THROW(c.Validate());
-  // RGB, Sobel and the watershed mask (ellipse and box masks are constant in the crop frame).
-  EXPECT_EQ(c.PlaneCount(), 5);
+  // RGB and Sobel (the ellipse's mask is constant in the crop frame, so it gets no plane).
+  EXPECT_EQ(c.PlaneCount(), 4);
+  c.candidates = {"watershed", "ellipse"};
+  EXPECT_EQ(c.PlaneCount(), 5);  // the watershed mask
   c.candidates = {"grabcut", "watershed", "ellipse"};
   EXPECT_EQ(c.PlaneCount(), 6);
   c.mask_channels = false;
@@ -131,7 +133,7 @@ TEST(TorchAgentConfig, ArchitectureMismatchNamesTheField) {
   b.head_width = 32;
   EXPECT_EQ(a.ArchitectureMismatch(b), "head_width");
   b = a;
-  b.candidates = {"ellipse"};
+  b.candidates = {"grabcut", "ellipse"};
   EXPECT_EQ(a.ArchitectureMismatch(b), "candidates");
 }
 
