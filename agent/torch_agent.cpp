@@ -106,6 +106,7 @@ void TorchAgentConfig::Validate() const {
   }
   RequireRange("box_jitter", box_jitter, 0.0, 0.5);
   RequireInt("threads", threads, 1, 64);
+  RequireInt("learner_nice", learner_nice, 0, 19);
 }
 
 int TorchAgentConfig::PlaneCount() const {
@@ -171,6 +172,7 @@ nlohmann::json TorchAgentConfigToJson(const TorchAgentConfig& c) {
                         {"box_jitter", c.box_jitter},
                         {"flip", c.flip},
                         {"threads", c.threads},
+                        {"learner_nice", c.learner_nice},
                         {"seed", c.seed}};
 }
 
@@ -299,6 +301,8 @@ TorchAgentConfig TorchAgentConfigFromJson(const nlohmann::json& json) {
       c.flip = Bool(v, key);
     } else if (key == "threads") {
       c.threads = Int(v, key);
+    } else if (key == "learner_nice") {
+      c.learner_nice = Int(v, key);
     } else if (key == "seed") {
       if (!v.is_number_unsigned()) {
         throw std::invalid_argument(Where(key) + " must be a non-negative integer, got " +

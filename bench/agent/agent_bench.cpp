@@ -51,7 +51,9 @@ TorchAgentConfig Config() { return TorchAgentConfig{}; }
 
 // A policy after a few updates, so no head is at its zero initialisation.
 std::unique_ptr<TorchPolicy> TrainedPolicy() {
-  auto learner = MakeTorchLearner(Config(), HeldOutSplit(0.0, 0));
+  TorchAgentConfig c = Config();
+  c.learner_nice = 0;  // this runs on the serving (benchmark) thread: leave its priority alone
+  auto learner = MakeTorchLearner(c, HeldOutSplit(0.0, 0));
   for (std::size_t i = 0; i < 32; ++i) learner->Add({Labels()[i].key, Labels()[i].image,
                                                       Labels()[i].prompt, Labels()[i].human});
   learner->Update(2);
