@@ -41,4 +41,8 @@ void RegisterBenchCommand(CLI::App& app);
 /** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
 void RegisterDatasetCommand(CLI::App& app);
 
+/** `understudy train`: pretrains the libtorch agent on a dataset, or measures its online
+ *  learning curve (cli/train_command.cpp). */
+void RegisterTrainCommand(CLI::App& app);
+
 }  // namespace understudy::cli

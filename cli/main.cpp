@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   cli::RegisterServeCommand(app);
   cli::RegisterBenchCommand(app);
   cli::RegisterDatasetCommand(app);
+  cli::RegisterTrainCommand(app);
 
   try {
     app.parse(argc, argv);
