@@ -1,25 +1,50 @@
 #include "cli/agent_factory.h"
 
 #include <algorithm>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 
 #include "agent/agent_engine.h"
 #include "agent/proposer_policy.h"
+#include "agent/torch_agent.h"
 #include "env/proposer_factory.h"
 
 namespace understudy::cli {
 namespace {
 
-// The one place the torch agent is wired in (agent/torch_agent.h: MakeTorchPolicy,
-// MakeTorchLearner, TorchPolicyLoader, TorchAgentConfig). It is being written on the
-// agent-torch branch; until it lands on main this build has no `rl` agent.
+// The one place the torch agent is wired in. The network's shape and its learning knobs come
+// from the checkpoint (`understudy train --config` chose them; TorchPolicy::Save records them)
+// or, without one, from TorchAgentConfig's defaults; the engine's config contributes what it
+// owns: the seed, the reward the learner optimises (the one the gate scores with) and the
+// held-out split the learner's buffer enforces.
 AgentParts MakeRlParts(const AgentConfig& config, const std::filesystem::path& init_model) {
-  (void)config;
-  (void)init_model;
-  throw std::invalid_argument(
-      "agent 'rl' needs the torch agent (agent/torch_agent.h), which this build does not "
-      "include yet; use a baseline agent: box, ellipse, grabcut or watershed");
+  std::unique_ptr<TorchPolicy> start;
+  TorchAgentConfig torch;
+  if (!init_model.empty()) {
+    std::ifstream in(init_model, std::ios::binary);
+    if (!in) {
+      throw std::invalid_argument("--init-model " + init_model.string() +
+                                  ": cannot open the file");
+    }
+    try {
+      start = LoadTorchPolicy(in);
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument("--init-model " + init_model.string() + ": " + e.what());
+    }
+    torch = start->config();
+  }
+  torch.seed = config.seed;
+  torch.reward = config.reward;
+  torch.Validate();
+  if (!start) start = MakeTorchPolicy(torch);
+  const HeldOutSplit split(config.held_out.pool.fraction, config.held_out.pool.seed);
+  AgentParts parts;
+  parts.learner = MakeTorchLearner(torch, split, start.get());
+  // The serving policy carries the same weights as the learner's start, and the same config.
+  parts.policy = parts.learner->MakePolicy();
+  parts.loader = TorchPolicyLoader();
+  return parts;
 }
 
 void CheckAgent(const std::string& agent, const std::filesystem::path& init_model) {
@@ -38,7 +63,7 @@ void CheckAgent(const std::string& agent, const std::filesystem::path& init_mode
 
 }  // namespace
 
-bool HasTorchAgent() { return false; }
+bool HasTorchAgent() { return true; }
 
 std::vector<std::string> AgentNames() {
   std::vector<std::string> names = {"rl"};

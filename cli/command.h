@@ -55,4 +55,8 @@ void RegisterBenchReplayCommand(CLI::App& bench);
  *  (cli/replay_command.cpp). */
 void RegisterReplayCommand(CLI::App& app);
 
+/** `understudy train`: pretrains the libtorch agent on a dataset, or measures its online
+ *  learning curve (cli/train_command.cpp). */
+void RegisterTrainCommand(CLI::App& app);
+
 }  // namespace understudy::cli

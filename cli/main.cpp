@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::RegisterImportCommand(app);
   cli::RegisterReplayCommand(app);
   cli::RegisterExperimentCommand(app);
+  cli::RegisterTrainCommand(app);
 
   try {
     app.parse(argc, argv);

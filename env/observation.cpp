@@ -117,6 +117,15 @@ void Gaussians(const CropTransform& t, const std::vector<Click>& clicks, bool po
 
 }  // namespace
 
+void ResampleCrop(const cv::Mat& image, const CropTransform& t, double pad_value, cv::Mat& out) {
+  if (image.empty()) throw std::invalid_argument("ResampleCrop: empty image");
+  if (t.width < 1 || t.height < 1 || !(t.scale_x > 0.0) || !(t.scale_y > 0.0) ||
+      !std::isfinite(t.x0) || !std::isfinite(t.y0)) {
+    throw std::invalid_argument("ResampleCrop: the crop transform is degenerate or not finite");
+  }
+  Resample(image, t, pad_value, out);
+}
+
 int PlaneCount(ChannelKind kind) {
   switch (kind) {
     case ChannelKind::kRgb:
@@ -246,12 +255,13 @@ CropTransform ObservationBuilder::Placement(const Box& box) const {
 }
 
 Observation ObservationBuilder::Build(const cv::Mat& image, const Prompt& prompt,
-                                      const Ring* contour) {
+                                      const Ring* contour,
+                                      const PrecomputedProposals& precomputed) {
   Observation obs;
   obs.pixels.resize(FloatCount());
   obs.planes = spec_.PlaneCountTotal();
   obs.height = obs.width = spec_.size;
-  obs.transform = BuildInto(image, prompt, contour, obs.pixels.data());
+  obs.transform = BuildInto(image, prompt, contour, obs.pixels.data(), precomputed);
   if (contour != nullptr) {
     obs.contour.reserve(contour->size() * 2);
     for (const Point& p : *contour) {
@@ -264,7 +274,8 @@ Observation ObservationBuilder::Build(const cv::Mat& image, const Prompt& prompt
 }
 
 CropTransform ObservationBuilder::BuildInto(const cv::Mat& image, const Prompt& prompt,
-                                            const Ring* contour, float* out) {
+                                            const Ring* contour, float* out,
+                                            const PrecomputedProposals& precomputed) {
   if (image.empty() || image.type() != CV_8UC3) {
     throw std::invalid_argument("ObservationBuilder: image must be a non-empty CV_8UC3 matrix");
   }
@@ -359,10 +370,15 @@ CropTransform ObservationBuilder::BuildInto(const cv::Mat& image, const Prompt& 
       }
       case ChannelKind::kGrabCutMask:
       case ChannelKind::kWatershedMask: {
-        Proposer& proposer = kind == ChannelKind::kGrabCutMask ? *grabcut_ : *watershed_;
-        const Proposal proposal = proposer.Propose(image, prompt);
+        const bool is_grabcut = kind == ChannelKind::kGrabCutMask;
+        const Instance* given = is_grabcut ? precomputed.grabcut : precomputed.watershed;
         MaskPlane m(size, plane);
-        FillInstance(m.mask(), proposal.shape, t);
+        if (given != nullptr) {
+          FillInstance(m.mask(), *given, t);
+        } else {
+          const Proposal proposal = (is_grabcut ? *grabcut_ : *watershed_).Propose(image, prompt);
+          FillInstance(m.mask(), proposal.shape, t);
+        }
         break;
       }
       case ChannelKind::kClicks:

@@ -84,6 +84,24 @@ struct Observation {
 };
 
 /**
+ * The 8-bit crop that CropTransform `t` describes, resampled from `image` (any channel count) the
+ * way ObservationBuilder samples its image planes (pyramid steps, area reduction, an exact
+ * bilinear placement), showing `pad_value` past the border.
+ */
+void ResampleCrop(const cv::Mat& image, const CropTransform& t, double pad_value, cv::Mat& out);
+
+/**
+ * Proposals already computed for a prompt (image coordinates), for the mask channels: a caller that
+ * has run GrabCut or watershed for the prompt anyway (the agent's candidates) passes them here so
+ * the builder does not run them again (GrabCut costs tens of milliseconds). A null member is
+ * computed by the builder as usual. The pointed-to instances must outlive the call.
+ */
+struct PrecomputedProposals {
+  const Instance* grabcut = nullptr;
+  const Instance* watershed = nullptr;
+};
+
+/**
  * Builds observations for prompts. Holds the proposers its mask channels need, so it is not
  * thread-safe: use one builder per thread. Deterministic: the same image, prompt and contour give
  * bit-identical buffers.
@@ -109,11 +127,12 @@ class ObservationBuilder {
    * `contour` (image coordinates; zeros when null). Throws std::invalid_argument on a bad image
    * or box.
    */
-  Observation Build(const cv::Mat& image, const Prompt& prompt, const Ring* contour = nullptr);
+  Observation Build(const cv::Mat& image, const Prompt& prompt, const Ring* contour = nullptr,
+                    const PrecomputedProposals& precomputed = {});
 
   /** Build() into a caller's buffer of FloatCount() floats (e.g. one slot of a batch). */
   CropTransform BuildInto(const cv::Mat& image, const Prompt& prompt, const Ring* contour,
-                          float* out);
+                          float* out, const PrecomputedProposals& precomputed = {});
 
   /** Redraws only the contour plane (if the spec has one) and the contour vertex list. */
   void SetContour(Observation& observation, const Ring& contour) const;

@@ -613,11 +613,14 @@ struct Server::Impl {
     last_lsn_gauge->Set(static_cast<double>(log->last_lsn()));
     known_assets_gauge->Set(static_cast<double>(known_count));
     std::size_t kept = 0;
-    for (PendingAck& a : pending) {
-      if (a.lsn <= durable) {
-        SendAck(a);
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      if (pending[i].lsn <= durable) {
+        SendAck(pending[i]);
       } else {
-        pending[kept++] = std::move(a);
+        // Never move an element onto itself: a self-moved PendingAck loses its strings (with
+        // libstdc++ even short ones), and an ack with no routing id is dropped by the ROUTER.
+        if (kept != i) pending[kept] = std::move(pending[i]);
+        ++kept;
       }
     }
     pending.resize(kept);

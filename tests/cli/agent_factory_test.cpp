@@ -2,9 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "agent/agent_engine.h"
+#include "agent/torch_agent.h"
+#include "env/contour.h"
+#include "env/synthetic.h"
 
 namespace understudy::cli {
 namespace {
@@ -45,14 +52,72 @@ TEST(AgentFactory, ProblemsAreReportedWhenTheFactoryIsMadeNotWhenItIsUsed) {
   o.init_model.clear();
   o.config = nlohmann::json::parse(R"({"gate": {"window": 1}})");
   EXPECT_THROW(MakeEngineFactory("box", o), std::invalid_argument);
-  if (!HasTorchAgent()) {
-    try {
-      MakeEngineFactory("rl", AgentOptions{});
-      ADD_FAILURE() << "rl was accepted without the torch agent";
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("torch"), std::string::npos) << e.what();
-    }
+}
+
+TEST(AgentFactory, RlIsTheTorchPolicyAndLearnerStartingFromTheInitModel) {
+  ASSERT_TRUE(HasTorchAgent());
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("understudy_agent_factory_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::create_directories(dir);
+  // A checkpoint whose shape differs from the defaults: the engine must take it from the file.
+  TorchAgentConfig small;
+  small.crop_size = 32;
+  small.store_size = 48;
+  small.num_vertices = 16;
+  small.encoder_width = 8;
+  small.head_width = 16;
+  small.candidates = {"ellipse", "box"};
+  const std::filesystem::path model = dir / "model.bin";
+  {
+    std::ofstream out(model, std::ios::binary);
+    MakeTorchPolicy(small)->Save(out);
   }
+  AgentConfig config;
+  config.seed = 5;
+  AgentParts parts = MakeAgentParts("rl", config, model);
+  ASSERT_NE(parts.policy, nullptr);
+  ASSERT_NE(parts.learner, nullptr);
+  const auto* policy = dynamic_cast<const TorchPolicy*>(parts.policy.get());
+  ASSERT_NE(policy, nullptr);
+  EXPECT_EQ(policy->config().num_vertices, 16);
+  EXPECT_EQ(policy->config().seed, 5u);  // the engine's seed drives the learner
+  const SyntheticScene scene = RenderSyntheticScene(SyntheticConfig{}, 0);
+  Prompt prompt;
+  prompt.box = BoxOf(scene.instances[0].shape);
+  const Proposal p = parts.policy->Propose(scene.image, prompt);
+  EXPECT_TRUE(std::isfinite(p.confidence));
+  EXPECT_EQ(p.source, "torch:ellipse");  // an untrained net serves its first candidate
+  // The loader reads what the policy saves.
+  std::stringstream bytes;
+  parts.policy->Save(bytes);
+  EXPECT_EQ(parts.loader(bytes)->name(), "rl");
+
+  AgentOptions o;
+  o.init_model = model;
+  const std::unique_ptr<Engine> engine = MakeEngineFactory("rl", o)();
+  EXPECT_EQ(engine->Status().engine, "agent:rl");
+  EXPECT_EQ(engine->Status().model_version, "rl:v000001");
+
+  o.init_model = dir / "missing.bin";
+  try {
+    MakeEngineFactory("rl", o);
+    ADD_FAILURE() << "a missing init model was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.bin"), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream out(dir / "junk.bin", std::ios::binary);
+    out << "not a model";
+  }
+  o.init_model = dir / "junk.bin";
+  try {
+    MakeEngineFactory("rl", o);
+    ADD_FAILURE() << "a file that is not a checkpoint was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bad magic"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

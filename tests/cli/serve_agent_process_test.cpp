@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -386,6 +387,64 @@ TEST(ServeAgentProcess, ABaselineGoesLiveThenPublishesOverPubAndWebSocketWithSta
   EXPECT_EQ(registry["serving"], 1);
   EXPECT_EQ(registry["history"].back()["action"], "rollback");
   EXPECT_EQ(registry["history"].back()["note"], "drill");
+}
+
+// The torch agent end to end: `understudy train` writes a model, `serve --agent rl
+// --init-model` serves it, scores its blind predictions with the value head's prediction beside
+// them, and its background learner learns from the annotations.
+TEST(ServeAgentProcess, TheRlAgentServesATrainedModelAndLearnsInTheBackground) {
+  TempDir tmp;
+  const fs::path model = tmp.path() / "model.bin";
+  const std::string train = std::string(UNDERSTUDY_CLI) +
+                            " train --dataset synthetic:easy --count 6 --updates 3 --out " +
+                            model.string() + " > " + (tmp.path() / "train.out").string() + " 2>&1";
+  ASSERT_EQ(std::system(train.c_str()), 0) << ReadFile(tmp.path() / "train.out");
+  ASSERT_TRUE(fs::exists(model));
+
+  Serve serve(tmp.path(), {"--agent", "rl", "--init-model", model.string(), "--registry",
+                           (tmp.path() / "registry").string()});
+  TestClient client(serve.ingest, "station-1");
+  auto ack = [&](const std::string& bytes) {
+    const Message m = client.Request(bytes);
+    ASSERT_EQ(m.header.type, MessageType::kAck) << ToString(m.header.type);
+  };
+  TestSubscriber sub(serve.publish, {"easy/"});
+  ack(EncodeEvent(EasyAsset("easy", "img-1")));
+  // The subscriber may join late: keep prompting until scores arrive, then count them.
+  int scores = 0;
+  for (int i = 0; i < 400 && scores < 10; ++i) {
+    const PromptEvent p = EasyPrompt("easy", "img-1", i);
+    ack(EncodeEvent(p));
+    ack(EncodeEvent(EasyAnswer(p, i)));
+    while (auto got = sub.Receive(std::chrono::milliseconds(20))) {
+      if (got->first != "easy/_score") continue;
+      const auto s = BodyAs<BlindScore>(got->second);
+      EXPECT_EQ(s.model_version.rfind("rl:v", 0), 0u) << s.model_version;
+      // The value head's predicted IoU, and a real one: a refined ellipse inside the box.
+      EXPECT_TRUE(s.predicted_reward >= 0.0 && s.predicted_reward <= 1.0) << s.predicted_reward;
+      EXPECT_GT(s.reward, 0.3);
+      EXPECT_LE(s.reward, 1.0);
+      ++scores;
+    }
+  }
+  ASSERT_GE(scores, 10);
+
+  // The learner thread has learned from those annotations.
+  nlohmann::json status;
+  for (int i = 0; i < 1000; ++i) {
+    status = nlohmann::json::parse(HttpGet(serve.http_port, "/status"), nullptr, false);
+    if (status.is_object() && status["engine"]["learner"]["updates"].is_number() &&
+        status["engine"]["learner"]["updates"].get<double>() > 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(status.is_object());
+  const nlohmann::json engine = status["engine"];
+  EXPECT_EQ(engine["engine"], "agent:rl");
+  EXPECT_GT(engine["learner"]["updates"].get<double>(), 0.0) << engine["learner"].dump();
+  EXPECT_GT(engine["learner"]["examples_added"].get<double>(), 0.0);
+  EXPECT_EQ(engine["learner"]["skipped_non_finite"], 0);
+  EXPECT_EQ(serve.Stop(), 0) << serve.Output();
 }
 
 TEST(ServeAgentProcess, BadAgentFlagsAreUsageErrorsNamingTheProblem) {

@@ -8,6 +8,7 @@
 
 #include "env/contour.h"
 #include "env/observation_batch.h"
+#include "env/proposer_factory.h"
 #include "env/rasterize.h"
 #include "env/synthetic.h"
 
@@ -243,6 +244,62 @@ TEST(Observation, ProposerMaskChannelsAreDeterministic) {
   double grabcut = 0;
   for (int i = 0; i < 64 * 64; ++i) grabcut += a.plane(3)[i];
   EXPECT_GT(grabcut, 64 * 64 * 0.1);  // the object fills a good part of the crop
+}
+
+TEST(Observation, ResampleCropIsTheCropOfTheRgbPlanes) {
+  const cv::Mat image = Coordinates(300, 200);
+  ObservationBuilder b(Spec({ChannelKind::kRgb}));
+  Prompt p;
+  p.box = {31.5, 12.25, 250.0, 170.0};
+  const Observation o = b.Build(image, p);
+  cv::Mat crop;
+  ResampleCrop(image, o.transform, 0.0, crop);
+  ASSERT_EQ(crop.type(), CV_8UC3);
+  ASSERT_EQ(crop.rows, 64);
+  ASSERT_EQ(crop.cols, 64);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      const cv::Vec3b v = crop.at<cv::Vec3b>(y, x);
+      ASSERT_EQ(o.plane(0)[y * 64 + x], v[2] * (1.0f / 255.0f)) << x << "," << y;  // R
+      ASSERT_EQ(o.plane(2)[y * 64 + x], v[0] * (1.0f / 255.0f)) << x << "," << y;  // B
+    }
+  }
+  CropTransform bad = o.transform;
+  bad.scale_x = 0.0;
+  EXPECT_THROW(ResampleCrop(image, bad, 0.0, crop), std::invalid_argument);
+}
+
+TEST(Observation, PrecomputedProposalsReplaceTheProposerRuns) {
+  const SyntheticScene scene = RenderSyntheticScene(SyntheticPreset("easy"), 0);
+  ASSERT_FALSE(scene.instances.empty());
+  ObservationSpec s =
+      Spec({ChannelKind::kRgb, ChannelKind::kGrabCutMask, ChannelKind::kWatershedMask});
+  ObservationBuilder b(s);
+  Prompt p;
+  p.box = BoxOf(scene.instances[0].shape);
+  const Observation computed = b.Build(scene.image, p);
+
+  // The proposers' own polygons, passed in: bit-identical to running them inside.
+  const Instance grabcut = MakeProposer("grabcut")->Propose(scene.image, p).shape;
+  const Instance watershed = MakeProposer("watershed")->Propose(scene.image, p).shape;
+  PrecomputedProposals given;
+  given.grabcut = &grabcut;
+  given.watershed = &watershed;
+  EXPECT_EQ(b.Build(scene.image, p, nullptr, given).pixels, computed.pixels);
+
+  // Other polygons are drawn as given (here the human one), so the proposers did not run; a
+  // null member still runs its proposer.
+  const Instance& human = scene.instances[0].shape;
+  given.grabcut = &human;
+  given.watershed = nullptr;
+  const Observation mixed = b.Build(scene.image, p, nullptr, given);
+  cv::Mat expected = cv::Mat::zeros(64, 64, CV_8UC1);
+  FillInstance(expected, human, mixed.transform);
+  for (int i = 0; i < 64 * 64; ++i) {
+    ASSERT_EQ(mixed.plane(3)[i], expected.data[i] / 255.0f) << "pixel " << i;
+    ASSERT_EQ(mixed.plane(4)[i], computed.plane(4)[i]) << "pixel " << i;
+  }
+  EXPECT_NE(mixed.pixels, computed.pixels);  // the human polygon is not GrabCut's
 }
 
 TEST(Observation, SpecIsValidated) {
