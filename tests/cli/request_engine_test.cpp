@@ -91,6 +91,7 @@ TEST(RequestEngine, BaselinesAreServesAgentEngines) {
 
 TEST(RequestEngine, RlNeedsTheTorchAgent) {
   AgentRequest r = Request("rl");
+  r.data_root = std::filesystem::temp_directory_path();
   r.budget.schedule = "per_annotation";
   r.budget.updates_per_annotation = 1;
   if (HasTorchAgent()) {
