@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "env/importer.h"
+#include "env/proposer_factory.h"
 #include "env/synthetic.h"
 #include "sim/replay_set.h"
 #include "sim/session_import.h"
@@ -536,7 +537,12 @@ std::vector<ExperimentRun> RunExperiment(const ExperimentConfig& c, const Engine
     if (p.gate != nullptr) request.config["gate"] = p.gate->config;
     request.init_model = p.agent->init_model;
     request.seed = p.seed;
-    request.budget = p.agent->gated ? c.learning : LearningBudget{};
+    // A baseline (env's proposers) has no learner: even behind the agent's gate it states no
+    // budget, as in `understudy replay`.
+    const std::vector<std::string> proposers = ProposerNames();
+    const bool baseline =
+        std::find(proposers.begin(), proposers.end(), p.agent->agent) != proposers.end();
+    request.budget = p.agent->gated && !baseline ? c.learning : LearningBudget{};
     request.data_root = session.manifest.data_root;
 
     ReplayOptions o;

@@ -99,7 +99,7 @@ TEST(Experiment, RunsTheGridAndWritesTheTable) {
     "agents": [
       {"name": "fake", "agent": "fake", "gated": true, "active": true},
       {"agent": "box"},
-      {"agent": "ellipse", "sessions": ["a"]}
+      {"agent": "ellipse", "sessions": ["a"], "gated": true, "active": false}
     ],
     "gates": [{"name": "low", "config": {"threshold": 0.3}},
               {"name": "high", "config": {"threshold": 0.99}}],
@@ -126,14 +126,14 @@ TEST(Experiment, RunsTheGridAndWritesTheTable) {
         return std::make_unique<testing::FakeLearningEngine>(g);
       };
     }
-    EXPECT_EQ(r.budget.schedule, "none") << "baselines do not learn";
+    EXPECT_EQ(r.budget.schedule, "none") << "baselines do not learn, gated or not: " << r.agent;
     const std::string name = r.agent;
     return [name] { return std::make_unique<ProposerEngine>(MakeProposer(name)); };
   };
   const std::vector<ExperimentRun> runs = RunExperiment(config, make);
-  // Per session: random (fake x 2 gates x 2 seeds + box x 2 [+ ellipse x 2 on a]) + active
-  // (fake x 2 x 2): a 12, b 10, ab 10.
-  EXPECT_EQ(runs.size(), 12u + 10u + 10u);
+  // Per session: random (fake x 2 gates x 2 seeds + box x 2 [+ gated ellipse x 2 x 2 on a]) +
+  // active (fake x 2 x 2): a 14, b 10, ab 10.
+  EXPECT_EQ(runs.size(), 14u + 10u + 10u);
   EXPECT_EQ(requested_gates.size(), 3u * 8u);
   const std::filesystem::path root = tmp.path() / "results" / "tiny";
   EXPECT_TRUE(std::filesystem::exists(root / "config.json"));
@@ -155,9 +155,12 @@ TEST(Experiment, RunsTheGridAndWritesTheTable) {
   EXPECT_NE(table.find("| a | random | low | fake | 2 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| a | active | low | fake | 2 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| b | random | - | box | 2 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| a | random | high | ellipse | 2 |"), std::string::npos)
+      << "a gated baseline runs once per gate setting\n"
+      << table;
   EXPECT_NE(table.find("±"), std::string::npos) << "two seeds give an interval";
   const std::string runs_csv = ReadFile(root / "runs.csv");
-  EXPECT_EQ(std::count(runs_csv.begin(), runs_csv.end(), '\n'), 1 + 32);
+  EXPECT_EQ(std::count(runs_csv.begin(), runs_csv.end(), '\n'), 1 + 34);
   EXPECT_NE(ReadFile(root / "comparison.csv").find("seconds_saved_rate_ci95"), std::string::npos);
 
   // A second run reuses the imported sessions (their spec is unchanged) and gives the same
