@@ -82,9 +82,10 @@ struct TorchAgentConfig {
   // --- Runtime ---
   int threads = 1;          // torch intra-op threads of each thread that serves or learns
   /** Niceness the learner gives the thread it updates in (Linux: per thread), so that on two
-   *  cores the scheduler prefers serving, the server's I/O and its clients over learning. 0
-   *  leaves it alone; only raising is possible without privileges. */
-  int learner_nice = 10;
+   *  cores the scheduler prefers serving, the server's I/O and its clients over learning. 5
+   *  weighs it 1:3 against a normal thread; 10 (1:9) starved it on a machine shared with a
+   *  compiler (docs/agent.md). 0 leaves it alone; only raising is possible unprivileged. */
+  int learner_nice = 5;
   std::uint64_t seed = 0;   // initial weights, replay sampling, augmentation, exploration
 
   /** Throws std::invalid_argument naming the offending field and value. */

@@ -163,6 +163,7 @@ void BM_SuggestionWhileLearning(benchmark::State& state) {
   });
   std::size_t i = 0;
   std::vector<double> ms;
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     const Labeled& l = Labels()[i++ % Labels().size()];
     const auto t0 = std::chrono::steady_clock::now();
@@ -170,10 +171,14 @@ void BM_SuggestionWhileLearning(benchmark::State& state) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                      .count());
   }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stop = true;
   learning.join();
   ReportLatency(state, ms, 1);
   state.counters["learner_updates"] = updates.load();
+  // Learning goes on while serving: compare with BM_LearnerUpdate's rate (learner alone).
+  state.counters["learner_updates_per_s"] = updates.load() / seconds;
 }
 BENCHMARK(BM_SuggestionWhileLearning)->Unit(benchmark::kMillisecond)->UseRealTime();
 
