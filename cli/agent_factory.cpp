@@ -24,8 +24,7 @@ AgentParts MakeRlParts(const AgentConfig& config, const std::filesystem::path& i
   if (!init_model.empty()) {
     std::ifstream in(init_model, std::ios::binary);
     if (!in) {
-      throw std::invalid_argument("--init-model " + init_model.string() +
-                                  ": cannot open the file");
+      throw std::invalid_argument("--init-model " + init_model.string() + ": cannot open the file");
     }
     try {
       start = LoadTorchPolicy(in);

@@ -54,8 +54,8 @@ std::unique_ptr<TorchPolicy> TrainedPolicy() {
   TorchAgentConfig c = Config();
   c.learner_nice = 0;  // this runs on the serving (benchmark) thread: leave its priority alone
   auto learner = MakeTorchLearner(c, HeldOutSplit(0.0, 0));
-  for (std::size_t i = 0; i < 32; ++i) learner->Add({Labels()[i].key, Labels()[i].image,
-                                                      Labels()[i].prompt, Labels()[i].human});
+  for (std::size_t i = 0; i < 32; ++i)
+    learner->Add({Labels()[i].key, Labels()[i].image, Labels()[i].prompt, Labels()[i].human});
   learner->Update(2);
   std::unique_ptr<Policy> p = learner->MakePolicy();
   return std::unique_ptr<TorchPolicy>(static_cast<TorchPolicy*>(p.release()));
@@ -88,8 +88,8 @@ void BM_BareForward(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(policy->Forward(inputs));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   ReportLatency(state, ms, batch);
 }
@@ -104,8 +104,8 @@ void BM_Prepare(benchmark::State& state) {
     const Labeled& l = Labels()[i++ % Labels().size()];
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(policy->Prepare(l.image, l.prompt));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   ReportLatency(state, ms, 1);
 }
@@ -120,8 +120,8 @@ void BM_Suggestion(benchmark::State& state) {
     const Labeled& l = Labels()[i++ % Labels().size()];
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(policy->Propose(l.image, l.prompt));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   ReportLatency(state, ms, 1);
 }
@@ -143,8 +143,8 @@ void BM_SuggestionBatch(benchmark::State& state) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(policy->ProposeBatch(images, prompts));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   ReportLatency(state, ms, batch);
 }
@@ -168,8 +168,8 @@ void BM_SuggestionWhileLearning(benchmark::State& state) {
     const Labeled& l = Labels()[i++ % Labels().size()];
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(policy->Propose(l.image, l.prompt));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -58,7 +58,8 @@ TEST(AgentFactory, RlIsTheTorchPolicyAndLearnerStartingFromTheInitModel) {
   ASSERT_TRUE(HasTorchAgent());
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
-      ("understudy_agent_factory_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+      ("understudy_agent_factory_" +
+       std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::create_directories(dir);
   // A checkpoint whose shape differs from the defaults: the engine must take it from the file.
   TorchAgentConfig small;
