@@ -79,6 +79,8 @@ TEST(TorchAgentConfig, ErrorsNameTheFieldAndValue) {
       {"imitation_weight", [](auto& c) { c.imitation_weight = NAN; }, "nan"},
       {"box_jitter", [](auto& c) { c.box_jitter = 0.9; }, "0.9"},
       {"threads", [](auto& c) { c.threads = 0; }, "0"},
+      {"learner_nice", [](auto& c) { c.learner_nice = 20; }, "20"},
+      {"learner_nice", [](auto& c) { c.learner_nice = -1; }, "-1"},
   };
   for (const Case& k : cases) {
     TorchAgentConfig c;
