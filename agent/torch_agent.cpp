@@ -181,7 +181,8 @@ namespace {
 std::string Where(const std::string& key) { return "TorchAgentConfig JSON: " + key; }
 
 double Number(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_number()) throw std::invalid_argument(Where(key) + " must be a number, got " + v.dump());
+  if (!v.is_number())
+    throw std::invalid_argument(Where(key) + " must be a number, got " + v.dump());
   return v.get<double>();
 }
 
@@ -204,13 +205,14 @@ int Int(const nlohmann::json& v, const std::string& key) {
 }
 
 bool Bool(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_boolean()) throw std::invalid_argument(Where(key) + " must be true or false, got " +
-                                                   v.dump());
+  if (!v.is_boolean())
+    throw std::invalid_argument(Where(key) + " must be true or false, got " + v.dump());
   return v.get<bool>();
 }
 
 std::string String(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_string()) throw std::invalid_argument(Where(key) + " must be a string, got " + v.dump());
+  if (!v.is_string())
+    throw std::invalid_argument(Where(key) + " must be a string, got " + v.dump());
   return v.get<std::string>();
 }
 

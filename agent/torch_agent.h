@@ -75,17 +75,18 @@ struct TorchAgentConfig {
   /** The policy gradient's baseline: "greedy" (self-critical: the reward of the mean contour
    *  of the same candidate) or "samples" (the mean reward of the item's other samples). */
   std::string baseline = "greedy";
-  RewardSpec reward;                   // what a proposal scores against the human polygon
+  RewardSpec reward;         // what a proposal scores against the human polygon
   double box_jitter = 0.05;  // augmentation: std of each box side's shift, x the box size
   bool flip = true;          // augmentation: random horizontal flips
 
   // --- Runtime ---
-  int threads = 1;          // torch intra-op threads of each thread that serves or learns
+  int threads = 1;  // torch intra-op threads of each thread that serves or learns
   /** Niceness the learner gives the thread it updates in (Linux: per thread), so that on two
-   *  cores the scheduler prefers serving, the server's I/O and its clients over learning. 0
-   *  leaves it alone; only raising is possible without privileges. */
-  int learner_nice = 10;
-  std::uint64_t seed = 0;   // initial weights, replay sampling, augmentation, exploration
+   *  cores the scheduler prefers serving, the server's I/O and its clients over learning. 5
+   *  weighs it 1:3 against a normal thread; 10 (1:9) starved it on a machine shared with a
+   *  compiler (docs/agent.md). 0 leaves it alone; only raising is possible unprivileged. */
+  int learner_nice = 5;
+  std::uint64_t seed = 0;  // initial weights, replay sampling, augmentation, exploration
 
   /** Throws std::invalid_argument naming the offending field and value. */
   void Validate() const;
@@ -152,8 +153,8 @@ class TorchPolicy : public Policy {
 /** Faults the learner's non-finite guards are tested with (TorchLearner::InjectFault). */
 enum class TorchFault {
   kNone,
-  kNanLoss,            // the next update's loss is NaN
-  kNanGradient,        // the next update's gradient has a NaN
+  kNanLoss,              // the next update's loss is NaN
+  kNanGradient,          // the next update's gradient has a NaN
   kNanWeightsAfterStep,  // the next update's step writes a NaN into the weights
 };
 

@@ -27,6 +27,10 @@ struct AgentOptions {
   /** rl only: the initial model, a checkpoint written by `understudy train --out`. Empty: a fresh
    *  policy from the torch agent's defaults. Ignored when the registry already serves a version. */
   std::filesystem::path init_model;
+  /** rl only: TorchAgentConfig keys (docs/agent.md) over the init model's config, or over the
+   *  defaults without one. [arch] keys must agree with an init model; `seed` and `reward` are
+   *  the engine's (`config`). Null or {}: none. */
+  nlohmann::json torch;
   std::filesystem::path registry_dir;        // overrides config.registry_dir when not empty
   std::optional<std::uint64_t> seed;         // overrides config.seed
   std::optional<LearningSchedule> schedule;  // overrides config.learning
@@ -40,8 +44,8 @@ using EngineFactory = std::function<std::unique_ptr<Engine>()>;
  * The engine factory for `agent`: "rl" (the torch policy and learner) or a baseline, "box",
  * "ellipse", "grabcut", "watershed" (env's proposers as a ProposerPolicy without a learner, behind
  * the same gate, ledger and scores). Everything is checked here, before the first engine is made:
- * std::invalid_argument names a bad config field, an unknown agent, an init model given to a
- * baseline, or `rl` in a build without the torch agent. Engines made by one factory share its
+ * std::invalid_argument names a bad config field, an unknown agent, an init model or torch
+ * overrides given to a baseline, or a bad torch field. Engines made by one factory share its
  * registry folder, if one is configured: the second resumes what the first serves.
  */
 EngineFactory MakeEngineFactory(const std::string& agent, const AgentOptions& options);
@@ -57,7 +61,8 @@ struct AgentParts {
 /** The parts of `agent` (as MakeEngineFactory checks them), for callers that assemble an
  *  AgentEngine themselves (`understudy bench engine`). Throws std::invalid_argument. */
 AgentParts MakeAgentParts(const std::string& agent, const AgentConfig& config,
-                          const std::filesystem::path& init_model);
+                          const std::filesystem::path& init_model,
+                          const nlohmann::json& torch = nlohmann::json());
 
 /** The config an engine from these options runs with (validated): the overrides applied. */
 AgentConfig ResolveAgentConfig(const AgentOptions& options);

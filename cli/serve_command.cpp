@@ -37,12 +37,14 @@ namespace {
 constexpr const char* kAgentKey = "agent";               // rl | box | ellipse | grabcut | watershed
 constexpr const char* kAgentConfigKey = "agent_config";  // an AgentConfig (docs/engine.md)
 constexpr const char* kInitModelKey = "init_model";      // rl: the initial checkpoint
+constexpr const char* kTorchConfigKey = "torch_config";  // rl: TorchAgentConfig keys
 
 /** What serve runs besides the transport: an agent (gated) or the ungated baseline. */
 struct AgentChoice {
   std::string agent;  // empty: the ungated ProposerEngine with ServerConfig::proposer
   nlohmann::json config = nlohmann::json::object();
   std::string init_model;
+  nlohmann::json torch = nlohmann::json::object();  // rl: TorchAgentConfig keys (docs/agent.md)
 };
 
 // Flags are parsed into `flags`; those given on the command line then override the config file.
@@ -54,7 +56,7 @@ struct ServeOptions {
   std::vector<std::pair<CLI::Option*, std::function<void(ServerConfig&)>>> overrides;
   // The agent's flags; each overrides the config file's value when given.
   std::string http;
-  std::string agent, init_model, registry, data_root, learning;
+  std::string agent, init_model, registry, data_root, learning, torch_config;
   std::uint64_t seed = 0;
   double gate_threshold = 0, suggestion_floor = 0;
   std::uint64_t gate_min_samples = 0, gate_window = 0;
@@ -83,6 +85,24 @@ void PathFlag(CLI::App* sub, ServeOptions& o, const std::string& name, std::stri
   CLI::Option* opt = sub->add_option(
       name, text, help + " [default: " + Text((ServerConfig{}.*member).string()) + "]");
   o.overrides.emplace_back(opt, [&text, member](ServerConfig& c) { c.*member = text; });
+}
+
+/** A JSON object given inline (`{...}`) or as the path of a file holding one. */
+nlohmann::json ReadJsonArgument(const std::string& text, const std::string& flag) {
+  std::string body = text;
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '{') {
+    std::ifstream in(text);
+    if (!in) throw std::invalid_argument(flag + " " + text + ": cannot open the file");
+    std::ostringstream s;
+    s << in.rdbuf();
+    body = s.str();
+  }
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw std::invalid_argument(flag + ": '" + text + "' is not a JSON object (inline or a file)");
+  }
+  return j;
 }
 
 /** An agent flag that sets `path` (e.g. {"gate", "threshold"}) in the agent's config JSON. */
@@ -153,6 +173,12 @@ void LoadConfigFile(const std::string& path, ServerConfig& server, AgentChoice& 
     agent.config = j[kAgentConfigKey];
     j.erase(kAgentConfigKey);
   }
+  if (j.contains(kTorchConfigKey)) {
+    if (!j[kTorchConfigKey].is_object())
+      throw std::invalid_argument(path + ": config field 'torch_config' must be an object");
+    agent.torch = j[kTorchConfigKey];
+    j.erase(kTorchConfigKey);
+  }
   if (j.contains(kInitModelKey)) {
     if (!j[kInitModelKey].is_string())
       throw std::invalid_argument(path + ": config field 'init_model' must be a string");
@@ -211,6 +237,7 @@ int RunServe(ServeOptions& o) {
       nlohmann::json j = nlohmann::json::parse(ToJson(config));
       j[kAgentKey] = choice.agent;
       j[kInitModelKey] = choice.init_model;
+      j[kTorchConfigKey] = choice.torch;
       AgentOptions ao;
       ao.config = choice.config;
       if (ao.data_root.empty() && !choice.config.contains("data_root"))
@@ -223,6 +250,7 @@ int RunServe(ServeOptions& o) {
       AgentOptions ao;
       ao.config = choice.config;
       ao.init_model = choice.init_model;
+      ao.torch = choice.torch;
       // One folder for relative asset uris unless the agent's config names its own.
       if (!choice.config.contains("data_root")) ao.data_root = config.image_root;
       engine_description = "agent " + choice.agent;
@@ -417,6 +445,13 @@ void RegisterServeCommand(CLI::App& app) {
              "grabcut, watershed)");
   agent_flag("--init-model", o->init_model, kInitModelKey,
              "rl: the initial model, a checkpoint from `understudy train --out`");
+  CLI::Option* torch_opt = sub->add_option(
+      "--torch-config", o->torch_config,
+      "rl: TorchAgentConfig keys as inline JSON or a JSON file, over the init model's "
+      "(docs/agent.md)");
+  o->agent_overrides.emplace_back(torch_opt, [o](AgentChoice& a) {
+    a.torch = ReadJsonArgument(o->torch_config, "--torch-config");
+  });
   agent_flag("--registry", o->registry, "registry_dir",
              "model registry folder (versions, rollback); resumes its serving version");
   agent_flag("--data-root", o->data_root, "data_root",

@@ -269,7 +269,8 @@ int RunTrain(const TrainArgs& args) {
                                  }
                                }
                                              : std::function<void(std::size_t, std::size_t)>{});
-  for (const std::string& r : added.rejected) std::cerr << "understudy train: rejected " << r << "\n";
+  for (const std::string& r : added.rejected)
+    std::cerr << "understudy train: rejected " << r << "\n";
   if (added.added == 0) {
     std::cerr << "understudy train: nothing to train on (" << added.held_out << " held out, "
               << added.rejected.size() << " rejected)\n";
@@ -337,9 +338,9 @@ int RunTrain(const TrainArgs& args) {
   } else {
     std::cout << "dataset: " << label << "\n"
               << "trained on " << added.added << " annotations (" << added.held_out
-              << " held out) with " << args.updates << " updates in "
-              << Fixed(update_seconds, 1) << " s (" << skipped_steps
-              << " skipped as non-finite); model written to " << args.out << "\n";
+              << " held out) with " << args.updates << " updates in " << Fixed(update_seconds, 1)
+              << " s (" << skipped_steps << " skipped as non-finite); model written to " << args.out
+              << "\n";
     if (out.contains("validation")) {
       std::cout << "held-out validation (mean IoU, tight boxes unless --jitter):\n";
       for (const auto& [name, v] : out["validation"].items()) {
@@ -363,20 +364,23 @@ void RegisterTrainCommand(CLI::App& app) {
       "the simulator can start from (--out); --holdout-fraction scores it on held-out\n"
       "annotations against the baselines. --online instead replays the dataset as a stream:\n"
       "the agent proposes blind, is scored, then learns from the annotation (a learning curve).");
-  CLI::Option* dataset = sub->add_option(
-      "--dataset", args->dataset, "synthetic[:preset]: built-in synthetic scenes (easy, default, hard)");
+  CLI::Option* dataset =
+      sub->add_option("--dataset", args->dataset,
+                      "synthetic[:preset]: built-in synthetic scenes (easy, default, hard)");
   CLI::Option* format =
       sub->add_option("--format", args->format, "or a real dataset: the annotation format of PATH")
           ->check(CLI::IsMember({"coco", "via", "labelme", "yolo", "masks"}));
   dataset->excludes(format);
   sub->add_option("path", args->path, "with --format: the dataset file or folder");
-  sub->add_option("--images", args->images, "with --format: the folder image paths are relative to");
+  sub->add_option("--images", args->images,
+                  "with --format: the folder image paths are relative to");
   sub->add_flag("--skip-bad", args->skip_bad,
                 "with --format: skip and count bad polygons instead of failing (exit 3)");
   sub->add_option("--count", args->count, "synthetic images to generate (default: the preset's)");
   sub->add_option("--data-seed", args->data_seed, "seed of the synthetic scenes")
       ->capture_default_str();
-  sub->add_option("--out", args->out, "where to write the trained model (a TorchPolicy checkpoint)");
+  sub->add_option("--out", args->out,
+                  "where to write the trained model (a TorchPolicy checkpoint)");
   sub->add_option("--init", args->init, "start from this model instead of fresh weights");
   sub->add_option("--config", args->config,
                   "TorchAgentConfig as inline JSON or a JSON file (docs/agent.md lists the keys)");

@@ -33,7 +33,7 @@ std::vector<DatasetAnnotation> DatasetAnnotations(const Dataset& dataset,
 /** What AddDataset did. */
 struct AddReport {
   std::size_t added = 0;
-  std::size_t held_out = 0;  // not added: the split holds them out
+  std::size_t held_out = 0;           // not added: the split holds them out
   std::vector<std::string> rejected;  // "key: why" for examples the learner refused
 };
 
@@ -54,7 +54,7 @@ struct PrequentialOptions {
   int refresh_every = 1;           // annotations between new serving policies (MakePolicy)
   std::size_t limit = 0;           // at most this many annotations (0: all)
   std::vector<std::string> baselines = {"ellipse", "grabcut"};  // scored blind beside the agent
-  std::function<void(std::size_t, std::size_t)> progress;      // (done, total)
+  std::function<void(std::size_t, std::size_t)> progress;       // (done, total)
 };
 
 /** Per-annotation blind IoUs, in stream order. */

@@ -10,9 +10,14 @@
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <c10/util/StringUtil.h>
-
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,12 +33,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <torch/nn/cloneable.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/optim/adam.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 #include <utility>
 #include <vector>
 
@@ -151,8 +150,8 @@ Tensor Conv1(const torch::nn::Conv1d& m, const Tensor& x) {
   const Tensor in =
       pad > 0 ? torch::cat({x.narrow(2, k - pad, pad), x, x.narrow(2, 0, pad)}, 2) : x;
   if (UseOneDnn()) {
-    return at::mkldnn_convolution(in.unsqueeze(2), m->weight.unsqueeze(2), m->bias, {0, 0},
-                                  {1, 1}, {1, 1}, 1)
+    return at::mkldnn_convolution(in.unsqueeze(2), m->weight.unsqueeze(2), m->bias, {0, 0}, {1, 1},
+                                  {1, 1}, 1)
         .squeeze(2);
   }
   return at::conv1d(in, m->weight, m->bias);
@@ -162,8 +161,8 @@ Tensor Conv1(const torch::nn::Conv1d& m, const Tensor& x) {
 Tensor Dense(const torch::nn::Linear& m, const Tensor& x) {
   if (UseOneDnn()) {
     const int64_t n = x.size(0), c = x.size(1), o = m->weight.size(0);
-    return at::mkldnn_convolution(x.reshape({n, c, 1, 1}), m->weight.reshape({o, c, 1, 1}),
-                                  m->bias, {0, 0}, {1, 1}, {1, 1}, 1)
+    return at::mkldnn_convolution(x.reshape({n, c, 1, 1}), m->weight.reshape({o, c, 1, 1}), m->bias,
+                                  {0, 0}, {1, 1}, {1, 1}, 1)
         .reshape({n, o});
   }
   return at::linear(x, m->weight, m->bias);
@@ -190,12 +189,11 @@ class NetImpl : public torch::nn::Cloneable<NetImpl> {
     using torch::nn::Conv2d;
     using torch::nn::Conv2dOptions;
     using torch::nn::Linear;
-    conv1_ = register_module(
-        "conv1", Conv2d(Conv2dOptions(spec_.planes, w, 3).stride(2).padding(1)));
+    conv1_ =
+        register_module("conv1", Conv2d(Conv2dOptions(spec_.planes, w, 3).stride(2).padding(1)));
     conv2_ = register_module("conv2", Conv2d(Conv2dOptions(w, 2 * w, 3).stride(2).padding(1)));
     conv3_ = register_module("conv3", Conv2d(Conv2dOptions(2 * w, 2 * w, 3).padding(1)));
-    conv4_ =
-        register_module("conv4", Conv2d(Conv2dOptions(2 * w, 2 * w, 3).stride(2).padding(1)));
+    conv4_ = register_module("conv4", Conv2d(Conv2dOptions(2 * w, 2 * w, 3).stride(2).padding(1)));
     refine_.clear();
     for (int t = 0; t < spec_.iterations; ++t) {
       const std::string p = "refine" + std::to_string(t) + "_";
@@ -299,7 +297,8 @@ class NetImpl : public torch::nn::Cloneable<NetImpl> {
     const int64_t b = contours.size(0), n = contours.size(1);
     const Tensor h = torch::relu(Conv1(value_a_, VertexInput(maps, contours).h));
     const Tensor pooled = torch::cat({h.mean(2), std::get<0>(h.max(2))}, 1);
-    const Tensor g = maps.global.unsqueeze(1).expand({b, n, maps.global.size(1)}).reshape({b * n, -1});
+    const Tensor g =
+        maps.global.unsqueeze(1).expand({b, n, maps.global.size(1)}).reshape({b * n, -1});
     const Tensor z = torch::cat({pooled, g, onehot.reshape({b * n, -1})}, 1);
     const Tensor v = Dense(value_fc2_, torch::relu(Dense(value_fc1_, z)));
     return torch::sigmoid(v).reshape({b, n});
@@ -309,7 +308,8 @@ class NetImpl : public torch::nn::Cloneable<NetImpl> {
   Tensor SelectLogits(const Maps& maps, const Tensor& initial, const Tensor& onehot) {
     const int64_t b = initial.size(0), n = initial.size(1);
     const Tensor f = Sample(maps, initial).mean(2);  // (BN, F)
-    const Tensor g = maps.global.unsqueeze(1).expand({b, n, maps.global.size(1)}).reshape({b * n, -1});
+    const Tensor g =
+        maps.global.unsqueeze(1).expand({b, n, maps.global.size(1)}).reshape({b * n, -1});
     const Tensor z = torch::cat({f, g, onehot.reshape({b * n, -1})}, 1);
     return Dense(select_fc2_, torch::relu(Dense(select_fc1_, z))).reshape({b, n});
   }
@@ -572,8 +572,7 @@ std::string TorchPolicy::name() const { return "rl"; }
 
 const TorchAgentConfig& TorchPolicy::config() const { return impl_->config(); }
 
-std::shared_ptr<const TorchInput> TorchPolicy::Prepare(const cv::Mat& image,
-                                                       const Prompt& prompt) {
+std::shared_ptr<const TorchInput> TorchPolicy::Prepare(const cv::Mat& image, const Prompt& prompt) {
   const PromptCrop crop = impl_->maker().Crop(image, prompt);
   return std::make_shared<const TorchInput>(impl_->maker().Input(crop));
 }
@@ -672,7 +671,8 @@ Net MakeNet(const TorchAgentConfig& config) {
 
 std::unique_ptr<TorchPolicy> MakeTorchPolicy(const TorchAgentConfig& config) {
   config.Validate();
-  return std::make_unique<TorchPolicy>(std::make_unique<TorchPolicy::Impl>(config, MakeNet(config)));
+  return std::make_unique<TorchPolicy>(
+      std::make_unique<TorchPolicy::Impl>(config, MakeNet(config)));
 }
 
 std::unique_ptr<TorchPolicy> LoadTorchPolicy(std::istream& in) {
@@ -755,8 +755,8 @@ Tensor PointMatchLoss(const Tensor& contours, const Tensor& dense_target) {
   // The target is sampled `dense / k` times denser: every (dense / k)-th point makes K of them.
   const Tensor target = dense_target.index_select(1, torch::arange(0, dense, dense / k));
   const Tensor idx = (torch::arange(k).unsqueeze(0) + torch::arange(k).unsqueeze(1)) % k;  // S x K
-  const Tensor shifted = target.index_select(1, idx.reshape({-1})).reshape(
-      {target.size(0), k, k, 2});  // B x S x K x 2
+  const Tensor shifted = target.index_select(1, idx.reshape({-1}))
+                             .reshape({target.size(0), k, k, 2});  // B x S x K x 2
   const Tensor d = (contours.unsqueeze(2) - shifted.unsqueeze(1)).abs().sum(-1).mean(-1);  // BxNxS
   return std::get<0>(d.min(2)).mean();
 }
@@ -765,14 +765,15 @@ Tensor PointMatchLoss(const Tensor& contours, const Tensor& dense_target) {
 // kEdgeSamples points, differentiably) and the human polygon's (densely resampled): the mean
 // distance from the contour to the human boundary plus from the human boundary to the contour.
 // Unlike point matching it does not care where along the boundary a vertex sits, so a contour
-// that is already right is not pulled around tangentially. contours: B x N x K x 2, dense: B x D x 2.
+// that is already right is not pulled around tangentially. contours: B x N x K x 2, dense: B x D
+// x 2.
 Tensor ChamferLoss(const Tensor& contours, const Tensor& dense) {
   constexpr int kEdgeSamples = 4;
   const int64_t b = contours.size(0), n = contours.size(1), k = contours.size(2);
   const Tensor next = contours.roll(-1, 2);
   const Tensor t = torch::arange(kEdgeSamples, torch::kFloat) / kEdgeSamples;  // 0, 1/4, ...
-  const Tensor edge = contours.unsqueeze(3) + t.reshape({1, 1, 1, kEdgeSamples, 1}) *
-                                                  (next - contours).unsqueeze(3);
+  const Tensor edge = contours.unsqueeze(3) +
+                      t.reshape({1, 1, 1, kEdgeSamples, 1}) * (next - contours).unsqueeze(3);
   const Tensor p = edge.reshape({b, n, k * kEdgeSamples, 1, 2});
   const Tensor q = dense.reshape({b, 1, 1, dense.size(1), 2});
   const Tensor dist = ((p - q).pow(2).sum(-1) + 1e-8).sqrt();  // B x N x P x D
@@ -910,17 +911,16 @@ class TorchLearnerImpl : public TorchLearner {
     const Tensor x = StackPlanes(raw, c);
     const Tensor initial = StackContours(raw, c);
     const Tensor onehot = OneHot(b, m);
-    const Tensor target_t =
-        torch::from_blob(target.data(), {b, 4 * k, 2}, torch::kFloat).clone();
+    const Tensor target_t = torch::from_blob(target.data(), {b, 4 * k, 2}, torch::kFloat).clone();
 
     const Maps maps = net_->Encode(x);
     const std::vector<Tensor> iterations = net_->Refine(maps, initial);
-    const Tensor means = iterations.back();                     // B x M x K x 2, with grad
-    const Tensor means_cpu = means.detach().contiguous();       // what is scored
+    const Tensor means = iterations.back();                             // B x M x K x 2, with grad
+    const Tensor means_cpu = means.detach().contiguous();               // what is scored
     const Tensor greedy_values = net_->Value(maps, means_cpu, onehot);  // B x M
-    const Tensor log_std = c.learn_std ? torch::clamp(net_->log_std(), std::log(c.min_std),
-                                                      std::log(c.max_std))
-                                       : torch::full({1}, std::log(c.init_std));
+    const Tensor log_std =
+        c.learn_std ? torch::clamp(net_->log_std(), std::log(c.min_std), std::log(c.max_std))
+                    : torch::full({1}, std::log(c.init_std));
     const double std_now = std::exp(log_std.item<double>());
     Tensor logits = net_->spec().policy_selection
                         ? net_->SelectLogits(maps, initial, onehot)
@@ -972,9 +972,10 @@ class TorchLearnerImpl : public TorchLearner {
           sampled[static_cast<std::size_t>(r * 2 * k + d)] = v;
           scored[static_cast<std::size_t>(r * 2 * k + d)] = std::clamp(v, 0.0f, 1.0f);
         }
-        sampled_rewards[static_cast<std::size_t>(r)] = static_cast<float>(
-            Score(c.reward, inputs[static_cast<std::size_t>(i)], &scored[static_cast<std::size_t>(r * 2 * k)],
-                  k, batch[static_cast<std::size_t>(i)]->human));
+        sampled_rewards[static_cast<std::size_t>(r)] =
+            static_cast<float>(Score(c.reward, inputs[static_cast<std::size_t>(i)],
+                                     &scored[static_cast<std::size_t>(r * 2 * k)], k,
+                                     batch[static_cast<std::size_t>(i)]->human));
       }
     }
 

@@ -124,8 +124,7 @@ PromptCrop InputMaker::Crop(const cv::Mat& image, const Prompt& prompt) {
   return c;
 }
 
-std::vector<float> InputMaker::Contour(const TorchInput& input, const Ring& ring,
-                                      int count) const {
+std::vector<float> InputMaker::Contour(const TorchInput& input, const Ring& ring, int count) const {
   Ring normalized;
   normalized.reserve(ring.size());
   for (const Point& p : ring) {

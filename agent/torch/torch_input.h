@@ -24,12 +24,12 @@ namespace understudy {
  * once. This is what the replay buffer stores; serving goes through the same crop.
  */
 struct PromptCrop {
-  cv::Mat crop;                         // store_size x store_size, 8-bit BGR
-  CropTransform store;                  // image pixels <-> crop pixels
-  Box box;                              // the prompt box in crop pixels
-  std::vector<Instance> candidates;     // each candidate's polygon in crop pixels
-  std::vector<Instance> image_shapes;   // the same polygons in image pixels (serving fallback)
-  std::vector<std::string> sources;     // each candidate's Proposal::source
+  cv::Mat crop;                        // store_size x store_size, 8-bit BGR
+  CropTransform store;                 // image pixels <-> crop pixels
+  Box box;                             // the prompt box in crop pixels
+  std::vector<Instance> candidates;    // each candidate's polygon in crop pixels
+  std::vector<Instance> image_shapes;  // the same polygons in image pixels (serving fallback)
+  std::vector<std::string> sources;    // each candidate's Proposal::source
 
   /** Bytes this crop holds (pixels and vertices), for memory accounting. */
   std::size_t Bytes() const;

@@ -12,6 +12,7 @@
 #include "agent/torch_agent.h"
 #include "env/contour.h"
 #include "env/synthetic.h"
+#include "tests/transport/temp_dir.h"
 
 namespace understudy::cli {
 namespace {
@@ -56,10 +57,8 @@ TEST(AgentFactory, ProblemsAreReportedWhenTheFactoryIsMadeNotWhenItIsUsed) {
 
 TEST(AgentFactory, RlIsTheTorchPolicyAndLearnerStartingFromTheInitModel) {
   ASSERT_TRUE(HasTorchAgent());
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("understudy_agent_factory_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
-  std::filesystem::create_directories(dir);
+  const testing::TempDir tmp;
+  const std::filesystem::path& dir = tmp.path();
   // A checkpoint whose shape differs from the defaults: the engine must take it from the file.
   TorchAgentConfig small;
   small.crop_size = 32;
@@ -117,7 +116,57 @@ TEST(AgentFactory, RlIsTheTorchPolicyAndLearnerStartingFromTheInitModel) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("bad magic"), std::string::npos) << e.what();
   }
-  std::filesystem::remove_all(dir);
+}
+
+TEST(AgentFactory, TorchConfigKeysOverrideTheInitModelsWhereTheShapeAllows) {
+  const testing::TempDir tmp;
+  TorchAgentConfig small;
+  small.crop_size = 32;
+  small.store_size = 48;
+  small.num_vertices = 16;
+  small.encoder_width = 8;
+  small.head_width = 16;
+  const std::filesystem::path model = tmp.path() / "model.bin";
+  {
+    std::ofstream out(model, std::ios::binary);
+    MakeTorchPolicy(small)->Save(out);
+  }
+  const AgentConfig config;
+  auto learner_config = [](const AgentParts& parts) {
+    const auto* learner = dynamic_cast<const TorchLearner*>(parts.learner.get());
+    if (learner == nullptr) throw std::logic_error("not the torch learner");
+    return learner->config();
+  };
+  // Learning knobs change; the shape stays the checkpoint's.
+  const nlohmann::json knobs =
+      nlohmann::json::parse(R"({"learning_rate": 0.0005, "batch_size": 4})");
+  const TorchAgentConfig c = learner_config(MakeAgentParts("rl", config, model, knobs));
+  EXPECT_DOUBLE_EQ(c.learning_rate, 0.0005);
+  EXPECT_EQ(c.batch_size, 4);
+  EXPECT_EQ(c.num_vertices, 16);
+  // Without a model they apply to the defaults, shape included.
+  const TorchAgentConfig d = learner_config(
+      MakeAgentParts("rl", config, {}, nlohmann::json::parse(R"({"num_vertices": 24})")));
+  EXPECT_EQ(d.num_vertices, 24);
+
+  auto error = [&](const std::string& agent, const std::filesystem::path& init,
+                   const std::string& torch) -> std::string {
+    AgentOptions o;
+    o.init_model = init;
+    o.torch = nlohmann::json::parse(torch);
+    try {
+      MakeEngineFactory(agent, o);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(error("rl", model, R"({"num_vertices": 32})").find("num_vertices"), std::string::npos);
+  EXPECT_NE(error("rl", {}, R"({"learnin_rate": 0.1})").find("learnin_rate"), std::string::npos);
+  EXPECT_NE(error("rl", {}, R"({"max_step": 0.9})").find("max_step = 0.9"), std::string::npos);
+  EXPECT_NE(error("rl", {}, R"({"seed": 4})").find("agent_config.seed"), std::string::npos);
+  EXPECT_NE(error("box", {}, R"({"batch_size": 4})").find("rl only"), std::string::npos);
+  EXPECT_EQ(error("rl", model, R"({"batch_size": 4})"), "accepted");
 }
 
 }  // namespace

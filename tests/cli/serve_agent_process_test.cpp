@@ -401,7 +401,8 @@ TEST(ServeAgentProcess, TheRlAgentServesATrainedModelAndLearnsInTheBackground) {
   ASSERT_EQ(std::system(train.c_str()), 0) << ReadFile(tmp.path() / "train.out");
   ASSERT_TRUE(fs::exists(model));
 
-  Serve serve(tmp.path(), {"--agent", "rl", "--init-model", model.string(), "--registry",
+  Serve serve(tmp.path(), {"--agent", "rl", "--init-model", model.string(), "--torch-config",
+                           R"({"batch_size": 8, "learning_rate": 0.0005})", "--registry",
                            (tmp.path() / "registry").string()});
   TestClient client(serve.ingest, "station-1");
   auto ack = [&](const std::string& bytes) {
@@ -468,6 +469,12 @@ TEST(ServeAgentProcess, BadAgentFlagsAreUsageErrorsNamingTheProblem) {
   auto [rc3, out3] = run("--agent ellipse --learning sometimes");
   EXPECT_EQ(rc3, 2);
   EXPECT_NE(out3.find("sometimes"), std::string::npos) << out3;
+  auto [rc5, out5] = run("--agent rl --torch-config '{\"learnin_rate\": 0.1}'");
+  EXPECT_EQ(rc5, 2);
+  EXPECT_NE(out5.find("learnin_rate"), std::string::npos) << out5;
+  auto [rc6, out6] = run("--agent box --torch-config '{\"batch_size\": 4}'");
+  EXPECT_EQ(rc6, 2);
+  EXPECT_NE(out6.find("rl only"), std::string::npos) << out6;
   auto [rc4, out4] = run("--http 127.0.0.1:99999");
   EXPECT_EQ(rc4, 2);
   EXPECT_NE(out4.find("0..65535"), std::string::npos) << out4;

@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 #include "agent/torch_agent.h"
 #include "env/proposer_factory.h"
@@ -96,6 +101,26 @@ TEST(TorchLearner, NonFiniteStepsAreSkippedAndTheWeightsKept) {
   const auto progress = learner->Progress();
   EXPECT_EQ(progress.at("skipped_non_finite"), 3.0);
   EXPECT_EQ(progress.at("rolled_back"), 1.0);
+}
+
+TEST(TorchLearner, UpdatesRunAtTheConfiguredNicenessInTheirOwnThreadOnly) {
+  const std::vector<Labeled> labels = SyntheticLabels(SyntheticConfig{}, 2, 1);
+  TorchAgentConfig c = SmallConfig();
+  c.learner_nice = 7;
+  auto learner = FilledLearner(c, labels);
+  auto nice_of_this_thread = [] {
+    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+  };
+  const int main_before = nice_of_this_thread();
+  int before = 0, after = 0;
+  std::thread t([&] {
+    before = nice_of_this_thread();
+    learner->Update(1);
+    after = nice_of_this_thread();
+  });
+  t.join();
+  EXPECT_EQ(after, std::max(before, 7));          // raised, never lowered (that needs privileges)
+  EXPECT_EQ(nice_of_this_thread(), main_before);  // the thread that did not learn is untouched
 }
 
 TEST(TorchLearner, HeldOutExamplesNeverReachTheBuffer) {

@@ -74,9 +74,8 @@ TEST(TorchLearning, RaisesHeldOutIouAboveTheEllipseItStartsFrom) {
   RecordProperty("updates", updates);
   RecordProperty("ellipse_iou", std::to_string(baseline));
   RecordProperty("learned_iou", std::to_string(best));
-  EXPECT_GE(best, baseline + kMargin)
-      << "after " << updates << " updates the held-out IoU is " << best << ", the ellipse's "
-      << baseline;
+  EXPECT_GE(best, baseline + kMargin) << "after " << updates << " updates the held-out IoU is "
+                                      << best << ", the ellipse's " << baseline;
 }
 
 }  // namespace

@@ -47,8 +47,16 @@ TEST(TorchAgentConfig, ErrorsNameTheFieldAndValue) {
       {"crop_size", [](auto& c) { c.crop_size = 60; }, "60"},
       {"context_margin", [](auto& c) { c.context_margin = -0.1; }, "-0.1"},
       {"candidates", [](auto& c) { c.candidates.clear(); }, "[]"},
-      {"candidates[1]", [](auto& c) { c.candidates = {"ellipse", "lasso"}; }, "lasso"},
-      {"candidates[1]", [](auto& c) { c.candidates = {"box", "box"}; }, "box"},
+      {"candidates[1]",
+       [](auto& c) {
+         c.candidates = {"ellipse", "lasso"};
+       },
+       "lasso"},
+      {"candidates[1]",
+       [](auto& c) {
+         c.candidates = {"box", "box"};
+       },
+       "box"},
       {"store_size", [](auto& c) { c.store_size = 8; }, "8"},
       {"store_margin", [](auto& c) { c.store_margin = 0.1; }, "0.1"},
       {"encoder_width", [](auto& c) { c.encoder_width = 0; }, "0"},
@@ -71,6 +79,8 @@ TEST(TorchAgentConfig, ErrorsNameTheFieldAndValue) {
       {"imitation_weight", [](auto& c) { c.imitation_weight = NAN; }, "nan"},
       {"box_jitter", [](auto& c) { c.box_jitter = 0.9; }, "0.9"},
       {"threads", [](auto& c) { c.threads = 0; }, "0"},
+      {"learner_nice", [](auto& c) { c.learner_nice = 20; }, "20"},
+      {"learner_nice", [](auto& c) { c.learner_nice = -1; }, "-1"},
   };
   for (const Case& k : cases) {
     TorchAgentConfig c;
@@ -182,7 +192,8 @@ TEST(TorchInput, MapsBackToTheImageAndFlipsConsistently) {
   EXPECT_LT(diff / (s * s), 1e-4);
   // And its watershed candidate still lands on the same image region.
   // (Mirrored back, its ring runs the other way round: Validate orients it.)
-  const Instance ws_served = Validate(MakeInstance(served.ToImage(served.contours.data() + 64, 32)));
+  const Instance ws_served =
+      Validate(MakeInstance(served.ToImage(served.contours.data() + 64, 32)));
   const Instance ws_flipped =
       Validate(MakeInstance(flipped.ToImage(flipped.contours.data() + 64, 32)));
   EXPECT_GT(ExactIou(ws_served, ws_flipped), 0.97);
@@ -278,8 +289,8 @@ TEST(TorchPolicy, ClonesAreIndependentAndThreadSafeApart) {
     const Proposal p = b->Propose(labels[i].image, labels[i].prompt);
     EXPECT_EQ(p.confidence, expected[i].confidence);
     EXPECT_EQ(p.shape.parts[0].outer, expected[i].shape.parts[0].outer);
-    moved = moved || later->Propose(labels[i].image, labels[i].prompt).confidence !=
-                         expected[i].confidence;
+    moved = moved ||
+            later->Propose(labels[i].image, labels[i].prompt).confidence != expected[i].confidence;
   }
   EXPECT_TRUE(moved) << "three more updates changed nothing";
 

@@ -46,8 +46,7 @@ TEST(TorchServing, SwapsAndRollbacksUnderConcurrentInferenceServeWholeVersions) 
       const ServingSlot<Policy>::Handle h = slot.Get();
       const Proposal p = h->model->Clone()->Propose(labels[0].image, labels[0].prompt);
       const Proposal& want = expected.at(h->version);
-      if (p.confidence != want.confidence ||
-          p.shape.parts[0].outer != want.shape.parts[0].outer) {
+      if (p.confidence != want.confidence || p.shape.parts[0].outer != want.shape.parts[0].outer) {
         ++mismatched;
       }
       ++seen[h->version];
