@@ -64,11 +64,14 @@ EngineFactory MakeRequestedEngine(const AgentRequest& request) {
   if (request.budget.schedule != "none") return factory;
   // Learning off. A baseline has no learner anyway: its factory is the serve one as is.
   const AgentConfig config = ResolveAgentConfig(options);
-  if (!MakeAgentParts(request.agent, config, options.init_model).learner) return factory;
+  if (!MakeAgentParts(request.agent, config, options.init_model, options.torch).learner) {
+    return factory;
+  }
   const std::string agent = request.agent;
   const std::filesystem::path init = options.init_model;
-  return [config, agent, init]() -> std::unique_ptr<Engine> {
-    AgentParts parts = MakeAgentParts(agent, config, init);
+  const nlohmann::json torch = options.torch;
+  return [config, agent, init, torch]() -> std::unique_ptr<Engine> {
+    AgentParts parts = MakeAgentParts(agent, config, init, torch);
     return std::make_unique<AgentEngine>(config, std::move(parts.policy), nullptr,
                                          std::move(parts.loader), agent);
   };
