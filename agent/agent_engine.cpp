@@ -263,6 +263,30 @@ void AgentEngine::TakeDecisions(EngineResult& result) {
   decisions_.clear();
 }
 
+std::optional<double> AgentEngine::PredictReward(const AssetEvent& asset,
+                                                 const PromptEvent& prompt) const {
+  const auto served = keeper_.Get();
+  const ServingPolicy& policy = *served->model;
+  if (!policy.has_value_head()) return std::nullopt;
+  // A store of its own, so that ranking leaves the engine's images and cache as they were.
+  AssetStore store(assets_.options());
+  const std::string id = AssetId(asset.meta.project, asset.asset);
+  cv::Mat image;
+  try {
+    if (!asset.image.empty()) {
+      store.Put(id, asset.image);
+      image = store.Get(id);
+    } else if (!asset.uri.empty() && !config_.data_root.empty()) {
+      store.AddPath(id, asset.uri);
+      image = store.Get(id);
+    }
+  } catch (const AssetError&) {
+    image = cv::Mat();  // as OnPrompt sees an unusable image: a blank frame
+  }
+  if (image.empty()) image = BlankImage(asset.width, asset.height);
+  return policy.Propose(image, prompt.prompt).confidence;
+}
+
 // ---- events -----------------------------------------------------------------------------------
 
 EngineResult AgentEngine::OnAsset(const AssetEvent& e) {

@@ -75,6 +75,14 @@ class AgentEngine : public Engine {
   /** The budget statement of this engine's learning schedule (DescribeSchedule). */
   std::string schedule() const;
 
+  /**
+   * The serving policy's predicted reward for `prompt` on `asset` (an asset the engine need not
+   * have seen), recording nothing: no ledger entry, no gate decision, no cached image. The
+   * simulator's active order ranks assets by it. nullopt for a policy without a value head (the
+   * baselines). Call on the engine's thread.
+   */
+  std::optional<double> PredictReward(const AssetEvent& asset, const PromptEvent& prompt) const;
+
  private:
   struct AssetInfo {
     int width = 0;

@@ -145,6 +145,7 @@ void RegisterBenchCommand(CLI::App& app) {
       return kUsage;
     }
   });
+  RegisterBenchReplayCommand(*bench);
 }
 
 }  // namespace understudy::cli

@@ -41,6 +41,20 @@ void RegisterBenchCommand(CLI::App& app);
 /** `understudy dataset stats|convert`: importers and exporters (cli/dataset_command.cpp). */
 void RegisterDatasetCommand(CLI::App& app);
 
+/** `understudy import`: a dataset turned into a replayable session (cli/import_command.cpp). */
+void RegisterImportCommand(CLI::App& app);
+
+/** `understudy experiment`: a grid of replays with confidence intervals and plots
+ *  (cli/experiment_command.cpp). */
+void RegisterExperimentCommand(CLI::App& app);
+
+/** `understudy bench replay` under `bench` (cli/bench_replay_command.cpp). */
+void RegisterBenchReplayCommand(CLI::App& bench);
+
+/** `understudy replay`: a session through the agent and its baselines
+ *  (cli/replay_command.cpp). */
+void RegisterReplayCommand(CLI::App& app);
+
 /** `understudy train`: pretrains the libtorch agent on a dataset, or measures its online
  *  learning curve (cli/train_command.cpp). */
 void RegisterTrainCommand(CLI::App& app);

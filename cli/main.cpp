@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   cli::RegisterServeCommand(app);
   cli::RegisterBenchCommand(app);
   cli::RegisterDatasetCommand(app);
+  cli::RegisterImportCommand(app);
+  cli::RegisterReplayCommand(app);
+  cli::RegisterExperimentCommand(app);
   cli::RegisterTrainCommand(app);
 
   try {

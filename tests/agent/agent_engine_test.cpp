@@ -253,6 +253,30 @@ TEST(AgentEngine, BaselinesWithoutAValueHeadUseTheConfiguredFallback) {
   EXPECT_EQ(run(PredictedRewardFallback::kNone, 0).prompt.withheld_reason, "no_prediction");
 }
 
+// The simulator's active order ranks assets it has not sent yet by the value head.
+TEST(AgentEngine, PredictRewardAsksTheValueHeadAndRecordsNothing) {
+  auto confidence = std::make_shared<double>(0.37);
+  const std::unique_ptr<AgentEngine> engine = FixedEngine(SmallConfig(), 1.0, confidence);
+  const AssetEvent asset = AssetAt("unseen", 5.0, "proj");
+  const PromptEvent prompt = PromptAt("unseen", "p", BoxFor(0), 5.0, "proj");
+  const std::optional<double> v = engine->PredictReward(asset, prompt);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_DOUBLE_EQ(*v, 0.37);
+  *confidence = 0.81;
+  EXPECT_DOUBLE_EQ(*engine->PredictReward(asset, prompt), 0.81);
+  // Nothing recorded: the prompt was never seen, so its annotation scores nothing.
+  EXPECT_TRUE(engine->Status().projects.empty());
+  engine->OnAsset(asset);
+  const EngineResult r =
+      engine->OnAnnotation(AnnotationAt("unseen", "p", BoxFor(0), 6.0, 1.0, "proj"));
+  EXPECT_TRUE(r.scores.empty());
+
+  auto make = [](const std::string& name) { return MakeProposer(name); };
+  AgentEngine baseline(SmallConfig(), std::make_unique<ProposerPolicy>("box", make), nullptr,
+                       ProposerPolicyLoader(make), "box");
+  EXPECT_FALSE(baseline.PredictReward(asset, prompt).has_value()) << "no value head";
+}
+
 TEST(AgentEngine, AnAssetLevelAnnotationMatchesPredictionsToInstances) {
   auto engine = FixedEngine(SmallConfig(), 1.0);
   engine->OnAsset(AssetAt("img", 1));
