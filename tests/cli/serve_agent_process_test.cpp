@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/process.h"
 #include "tests/support/shared_data.h"
 #include "tests/transport/temp_dir.h"
 #include "tests/transport/test_support.h"
@@ -33,90 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::BodyAs;
+using testing::ServeProcess;
 using testing::TempDir;
 using testing::TestClient;
 using testing::TestSubscriber;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/** `understudy serve` with its output in dir/serve.out; killed if the test ends early. */
-class Serve {
- public:
-  Serve(const fs::path& dir, const std::vector<std::string>& extra) : output_(dir / "serve.out") {
-    const fs::path ready = dir / "ready.json";
-    std::vector<std::string> argv = {UNDERSTUDY_CLI,
-                                     "serve",
-                                     "--ingest",
-                                     "tcp://127.0.0.1:*",
-                                     "--publish",
-                                     "tcp://127.0.0.1:*",
-                                     "--http",
-                                     "127.0.0.1:0",
-                                     "--log-dir",
-                                     (dir / "log").string(),
-                                     "--ready-file",
-                                     ready.string(),
-                                     "--status-interval-ms",
-                                     "20"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(output_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 3000 && !fs::exists(ready); ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("serve exited before it was ready:\n" + ReadFile(output_));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    const nlohmann::json j = nlohmann::json::parse(ReadFile(ready));
-    ingest = j.at("ingest").get<std::string>();
-    publish = j.at("publish").get<std::string>();
-    const std::string http = j.at("http").get<std::string>();
-    http_port = std::stoi(http.substr(http.rfind(':') + 1));
-  }
-  ~Serve() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  /** SIGTERM, then the exit code (or 128 + signal; -1 if it did not end within 30 s). */
-  int Stop() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 3000; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-  std::string Output() const { return ReadFile(output_); }
-
-  std::string ingest, publish;
-  int http_port = 0;
-
- private:
-  fs::path output_;
-  pid_t pid_ = -1;
-};
 
 /** Whether the JSON frame `f` has "type" `type` (value() trips GCC's -Wnull-dereference). */
 bool IsType(const nlohmann::json& f, const char* type) {
@@ -179,7 +100,7 @@ AnnotationEvent EasyAnswer(const PromptEvent& p, int i) {
 TEST(ServeAgentProcess, ABaselineGoesLiveThenPublishesOverPubAndWebSocketWithStatusAndMetrics) {
   if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is not installed";
   TempDir tmp;
-  Serve serve(tmp.path(), {"--agent", "box", "--gate-min-samples", "5", "--gate-window", "10",
+  ServeProcess serve(tmp.path(), {"--agent", "box", "--gate-min-samples", "5", "--gate-window", "10",
                            "--registry", (tmp.path() / "registry").string()});
   TestClient client(serve.ingest, "station-1");
   auto ack = [&](const std::string& bytes) {
@@ -383,7 +304,7 @@ TEST(ServeAgentProcess, ABaselineGoesLiveThenPublishesOverPubAndWebSocketWithSta
 
   // The registry holds the baseline as version 1, serving, and the rollback in its history.
   nlohmann::json registry =
-      nlohmann::json::parse(ReadFile(tmp.path() / "registry" / "registry.json"));
+      nlohmann::json::parse(testing::Slurp(tmp.path() / "registry" / "registry.json"));
   EXPECT_EQ(registry["serving"], 1);
   EXPECT_EQ(registry["history"].back()["action"], "rollback");
   EXPECT_EQ(registry["history"].back()["note"], "drill");
@@ -398,10 +319,10 @@ TEST(ServeAgentProcess, TheRlAgentServesATrainedModelAndLearnsInTheBackground) {
   const std::string train = std::string(UNDERSTUDY_CLI) +
                             " train --dataset synthetic:easy --count 6 --updates 3 --out " +
                             model.string() + " > " + (tmp.path() / "train.out").string() + " 2>&1";
-  ASSERT_EQ(std::system(train.c_str()), 0) << ReadFile(tmp.path() / "train.out");
+  ASSERT_EQ(std::system(train.c_str()), 0) << testing::Slurp(tmp.path() / "train.out");
   ASSERT_TRUE(fs::exists(model));
 
-  Serve serve(tmp.path(), {"--agent", "rl", "--init-model", model.string(), "--torch-config",
+  ServeProcess serve(tmp.path(), {"--agent", "rl", "--init-model", model.string(), "--torch-config",
                            R"({"batch_size": 8, "learning_rate": 0.0005})", "--registry",
                            (tmp.path() / "registry").string()});
   TestClient client(serve.ingest, "station-1");

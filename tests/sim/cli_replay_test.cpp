@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "sim/replay.h"
-#include "tests/sim/process_util.h"
+#include "tests/support/process.h"
 #include "tests/transport/temp_dir.h"
 
 namespace understudy {
@@ -118,7 +118,7 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
   }
   // The default group commit: with --commit-interval-us 0 some acks stall until the next input
   // (a transport issue, reported), which Lazy Pirate retries would cover, slowly.
-  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1", "--http", "off",
+  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1",
                                            "--gate-threshold", "0.3", "--gate-min-samples", "5"});
   ASSERT_EQ(
       RunCli({"replay", Session().string(), "--agent", "box", "--baselines", "none", "--connect",
@@ -153,7 +153,7 @@ TEST_F(CliReplay, InProcessAndOverZeroMqAgree) {
 // in-process one (a retried event is acked as a duplicate, never processed twice).
 TEST_F(CliReplay, OverZeroMqSurvivesAFrozenServer) {
   TempDir tmp;
-  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1", "--http", "off"});
+  testing::ServeProcess serve(tmp.path(), {"--agent", "box", "--seed", "1"});
   const nlohmann::json ready = nlohmann::json::parse(Slurp(serve.ready_file()));
   const pid_t server = ready.at("pid").get<pid_t>();
   // Paced at 1000x the session's clock (about 1.8 s), so the freeze lands mid-replay.

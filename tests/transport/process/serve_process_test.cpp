@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/process.h"
 #include "tests/support/shared_data.h"
 #include "tests/transport/temp_dir.h"
 #include "tests/transport/test_support.h"
@@ -31,106 +32,11 @@ using testing::AnnotationFor;
 using testing::Asset;
 using testing::BodyAs;
 using testing::PromptFor;
+using testing::ServeProcess;
+using testing::Spawn;
+using testing::WaitFor;
 using testing::TempDir;
 using testing::TestClient;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/** Runs a command with stdout and stderr in `output`; returns the pid. */
-pid_t Spawn(const std::vector<std::string>& argv, const fs::path& output) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-/** Waits for a child; its exit code, or 128 + the signal that ended it; -1 on timeout. */
-int WaitFor(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return -1;
-}
-
-/** `understudy serve` on ephemeral ports, with its log in `dir`/log. */
-class ServeProcess {
- public:
-  ServeProcess(const fs::path& dir, const std::vector<std::string>& extra = {})
-      : dir_(dir), output_(dir / "serve.out") {
-    const fs::path ready = dir / "ready.json";
-    fs::remove(ready);
-    std::vector<std::string> argv = {(testing::BinaryDir() / "cli" / "understudy").string(),
-                                     "serve",
-                                     "--ingest",
-                                     "tcp://127.0.0.1:*",
-                                     "--publish",
-                                     "tcp://127.0.0.1:*",
-                                     "--log-dir",
-                                     (dir / "log").string(),
-                                     "--http",
-                                     "127.0.0.1:0",
-                                     "--ready-file",
-                                     ready.string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    output_offset_ = fs::exists(output_) ? fs::file_size(output_) : 0;
-    pid_ = Spawn(argv, output_);
-    for (int i = 0; i < 3000 && !fs::exists(ready); ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("serve exited before it was ready:\n" + Output());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    const nlohmann::json j = nlohmann::json::parse(ReadFile(ready));
-    ingest = j.at("ingest").get<std::string>();
-    publish = j.at("publish").get<std::string>();
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      WaitFor(pid_);
-    }
-  }
-  ServeProcess(const ServeProcess&) = delete;
-  ServeProcess& operator=(const ServeProcess&) = delete;
-
-  void Signal(int sig) { ::kill(pid_, sig); }
-  int Wait() {
-    const int rc = WaitFor(pid_);
-    pid_ = -1;
-    return rc;
-  }
-  /** What this run printed. */
-  std::string Output() const { return ReadFile(output_).substr(output_offset_); }
-
-  std::string ingest, publish;
-
- private:
-  fs::path dir_, output_;
-  std::uintmax_t output_offset_ = 0;
-  pid_t pid_ = -1;
-};
 
 std::vector<LogRecord> ReadLog(const fs::path& dir) {
   EventLogReader reader(dir);
@@ -274,7 +180,7 @@ TEST(ServeProcess, PythonExampleClientEndToEnd) {
              "demo", "--ingest", serve.ingest, "--publish", serve.publish, "--project", "e2e"},
             output);
   const int rc = WaitFor(client, std::chrono::seconds(60));
-  const std::string printed = ReadFile(output);
+  const std::string printed = testing::Slurp(output);
   EXPECT_EQ(rc, 0) << printed;
   EXPECT_NE(printed.find("demo: 0 failure(s)"), std::string::npos) << printed;
   EXPECT_EQ(printed.find("FAIL"), std::string::npos) << printed;
@@ -309,8 +215,8 @@ TEST(ServeProcess, PythonLazyPirateRetriesAreLoggedOnce) {
             output);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several attempts time out
   serve.Signal(SIGCONT);
-  ASSERT_EQ(WaitFor(client, std::chrono::seconds(60)), 0) << ReadFile(output);
-  const nlohmann::json result = nlohmann::json::parse(ReadFile(output));
+  ASSERT_EQ(WaitFor(client, std::chrono::seconds(60)), 0) << testing::Slurp(output);
+  const nlohmann::json result = nlohmann::json::parse(testing::Slurp(output));
   EXPECT_GE(result.at("reconnects").get<int>(), 2) << result.dump();
   EXPECT_EQ(result.at("lsn").get<std::uint64_t>(), 1u) << result.dump();
   serve.Signal(SIGTERM);
@@ -328,7 +234,7 @@ TEST(ServeProcess, BadConfigIsAUsageErrorNamingTheField) {
                            "--max-vertices", "2", "--log-dir", (tmp.path() / "log").string()},
                           out);
   EXPECT_EQ(WaitFor(pid), 2);
-  EXPECT_NE(ReadFile(out).find("'max_vertices' = 2"), std::string::npos) << ReadFile(out);
+  EXPECT_NE(testing::Slurp(out).find("'max_vertices' = 2"), std::string::npos) << testing::Slurp(out);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
 
-// Running the real `understudy` binary from the simulator's tests.
+// Running the real `understudy` binary from tests: one-shot commands and `understudy serve`.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -69,27 +70,42 @@ inline int RunCli(const std::vector<std::string>& args, const std::filesystem::p
   return WaitFor(Spawn(argv, output));
 }
 
-/** `understudy serve` on ephemeral ports; killed when the object dies. */
+/**
+ * `understudy serve` on ephemeral ports (ZeroMQ and HTTP), its output appended to dir/serve.out;
+ * stopped with SIGTERM (then SIGKILL) if the test ends early. Starting a second one on the same
+ * dir resumes its log (restart tests), and Output() shows only what this one printed.
+ */
 class ServeProcess {
  public:
-  ServeProcess(const std::filesystem::path& dir, const std::vector<std::string>& extra)
+  ServeProcess(const std::filesystem::path& dir, const std::vector<std::string>& extra = {})
       : ready_(dir / "ready.json"), output_(dir / "serve.out") {
+    std::filesystem::remove(ready_);
     std::vector<std::string> argv = {Cli(),          "serve",
                                      "--ingest",     "tcp://127.0.0.1:*",
                                      "--publish",    "tcp://127.0.0.1:*",
+                                     "--http",       "127.0.0.1:0",
                                      "--log-dir",    (dir / "log").string(),
                                      "--ready-file", ready_.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    output_offset_ = std::filesystem::exists(output_) ? std::filesystem::file_size(output_) : 0;
     pid_ = Spawn(argv, output_);
     for (int i = 0; i < 3000 && !std::filesystem::exists(ready_); ++i) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        throw std::runtime_error("serve exited before it was ready:\n" + Slurp(output_));
+        throw std::runtime_error("serve exited before it was ready:\n" + Output());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (!std::filesystem::exists(ready_)) throw std::runtime_error("serve never became ready");
+    // The ready file is written whole before it is renamed into place.
+    const nlohmann::json j = nlohmann::json::parse(Slurp(ready_));
+    ingest = j.at("ingest").get<std::string>();
+    publish = j.at("publish").get<std::string>();
+    if (j.contains("http") && j["http"].is_string()) {
+      const std::string http = j["http"].get<std::string>();
+      http_port = std::stoi(http.substr(http.rfind(':') + 1));
+    }
   }
   ~ServeProcess() {
     if (pid_ > 0) {
@@ -103,11 +119,28 @@ class ServeProcess {
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
 
+  void Signal(int sig) { ::kill(pid_, sig); }
+  /** Waits for the process to end: its exit code, 128 + signal, or -1 after `timeout`. */
+  int Wait(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const int rc = WaitFor(pid_, timeout);
+    if (rc >= 0) pid_ = -1;
+    return rc;
+  }
+  /** SIGTERM, then Wait(). */
+  int Stop() {
+    Signal(SIGTERM);
+    return Wait();
+  }
   const std::filesystem::path& ready_file() const { return ready_; }
-  std::string Output() const { return Slurp(output_); }
+  /** What this process printed (not an earlier one's output in the same dir). */
+  std::string Output() const { return Slurp(output_).substr(output_offset_); }
+
+  std::string ingest, publish;
+  int http_port = 0;
 
  private:
   std::filesystem::path ready_, output_;
+  std::uintmax_t output_offset_ = 0;
   pid_t pid_ = -1;
 };
 
