@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/dataset_input.h"
 #include "env/baseline.h"
 #include "env/importer.h"
 #include "env/proposer_factory.h"
@@ -36,44 +37,6 @@ struct BaselineArgs {
   int threads = 1;
   bool json = false;
 };
-
-// "synthetic" or "synthetic:<preset>"; the seed and count flags override the preset's.
-Dataset SyntheticDataset(const BaselineArgs& args, std::string& label) {
-  const std::string prefix = "synthetic";
-  if (args.dataset.compare(0, prefix.size(), prefix) != 0 ||
-      (args.dataset.size() > prefix.size() && args.dataset[prefix.size()] != ':')) {
-    throw CLI::ValidationError("--dataset", "'" + args.dataset +
-                                                "' is not synthetic[:preset] (presets: easy, "
-                                                "default, hard)");
-  }
-  const std::string preset =
-      args.dataset.size() > prefix.size() ? args.dataset.substr(prefix.size() + 1) : "default";
-  SyntheticConfig config;
-  try {
-    config = SyntheticPreset(preset);
-  } catch (const std::invalid_argument& e) {
-    throw CLI::ValidationError("--dataset", e.what());
-  }
-  config.seed = args.seed;
-  if (args.count > 0) config.num_assets = args.count;
-  label = "synthetic:" + preset + " (seed " + std::to_string(config.seed) + ")";
-  return GenerateSynthetic(config, args.threads);
-}
-
-// A real dataset through the importers (env/importer.h); skipped instances are counted.
-Dataset ImportedDataset(const BaselineArgs& args, std::string& label, std::size_t& skipped) {
-  ImportOptions options;
-  options.images = args.images;
-  options.skip_bad_instances = args.skip_bad;
-  ImportReport report;
-  Dataset d = LoadDataset(ParseDatasetFormat(args.format), args.path, options, report);
-  skipped = report.skipped_instances;
-  for (const std::string& problem : report.problems) {
-    std::cerr << "understudy baseline: skipped " << problem << "\n";
-  }
-  label = args.format + " " + args.path;
-  return d;
-}
 
 std::string Fixed(double v, int digits) {
   std::ostringstream s;
@@ -108,19 +71,25 @@ int RunBaseline(const BaselineArgs& args) {
     std::cerr << "understudy baseline: --format " << args.format << " needs a PATH\n";
     return kUsage;
   }
-  std::string label;
-  Dataset dataset;
-  std::size_t skipped = 0;
-  if (!args.dataset.empty()) {
-    try {
-      dataset = SyntheticDataset(args, label);
-    } catch (const CLI::ValidationError& e) {
-      std::cerr << "understudy baseline: " << e.what() << "\n";
-      return kUsage;
-    }
-  } else {
-    dataset = ImportedDataset(args, label, skipped);  // ImportError: exit 1 with its message
+  DatasetInput input;
+  input.dataset = args.dataset;
+  input.format = args.format;
+  input.path = args.path;
+  input.images = args.images;
+  input.skip_bad = args.skip_bad;
+  input.seed = args.seed;
+  input.count = args.count;
+  input.threads = args.threads;
+  LoadedDataset loaded;
+  try {
+    loaded = LoadDatasetInput(input, "baseline");  // ImportError: exit 1 with its message
+  } catch (const CLI::ValidationError& e) {
+    std::cerr << "understudy baseline: " << e.what() << "\n";
+    return kUsage;
   }
+  const std::string& label = loaded.label;
+  Dataset& dataset = loaded.dataset;
+  const std::size_t skipped = loaded.skipped;
 
   BaselineOptions options;
   options.prompts.box_jitter = args.jitter;

@@ -13,11 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/torch/dataset_training.h"
 #include "agent/torch_agent.h"
 #include "cli/command.h"
+#include "cli/dataset_input.h"
 #include "env/baseline.h"
 #include "env/importer.h"
 #include "env/proposer_factory.h"
@@ -56,40 +58,6 @@ std::string Fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
-}
-
-Dataset LoadInput(const TrainArgs& args, std::string& label, std::size_t& skipped) {
-  if (!args.dataset.empty()) {
-    const std::string prefix = "synthetic";
-    if (args.dataset.compare(0, prefix.size(), prefix) != 0 ||
-        (args.dataset.size() > prefix.size() && args.dataset[prefix.size()] != ':')) {
-      throw CLI::ValidationError("--dataset", "'" + args.dataset + "' is not synthetic[:preset]");
-    }
-    const std::string preset =
-        args.dataset.size() > prefix.size() ? args.dataset.substr(prefix.size() + 1) : "default";
-    SyntheticConfig config;
-    try {
-      config = SyntheticPreset(preset);
-    } catch (const std::invalid_argument& e) {
-      throw CLI::ValidationError("--dataset", e.what());
-    }
-    config.seed = args.data_seed;
-    if (args.count > 0) config.num_assets = args.count;
-    label = "synthetic:" + preset + " (seed " + std::to_string(config.seed) + ", " +
-            std::to_string(config.num_assets) + " images)";
-    return GenerateSynthetic(config, 1);
-  }
-  ImportOptions options;
-  options.images = args.images;
-  options.skip_bad_instances = args.skip_bad;
-  ImportReport report;
-  Dataset d = LoadDataset(ParseDatasetFormat(args.format), args.path, options, report);
-  skipped = report.skipped_instances;
-  for (const std::string& problem : report.problems) {
-    std::cerr << "understudy train: skipped " << problem << "\n";
-  }
-  label = args.format + " " + args.path;
-  return d;
 }
 
 // --config: inline JSON (starting with '{') or a file holding it.
@@ -242,7 +210,18 @@ int RunTrain(const TrainArgs& args) {
   Dataset dataset;
   try {
     config = ReadConfig(args);
-    dataset = LoadInput(args, label, skipped);
+    DatasetInput input;
+    input.dataset = args.dataset;
+    input.format = args.format;
+    input.path = args.path;
+    input.images = args.images;
+    input.skip_bad = args.skip_bad;
+    input.seed = args.data_seed;
+    input.count = args.count;
+    LoadedDataset loaded = LoadDatasetInput(input, "train");
+    dataset = std::move(loaded.dataset);
+    label = std::move(loaded.label);
+    skipped = loaded.skipped;
   } catch (const CLI::ValidationError& e) {
     std::cerr << "understudy train: " << e.what() << "\n";
     return kUsage;
