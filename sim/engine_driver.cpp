@@ -7,24 +7,11 @@
 #include <variant>
 
 #include "agent/agent_engine.h"
+#include "transport/sendable.h"
+#include "transport/server_config.h"
 
 namespace understudy {
 namespace {
-
-// The server's rule (transport/server.cpp): a suggestion the protocol cannot carry is withheld.
-bool ShapeIsSendable(const Instance& shape, std::size_t max_vertices) {
-  if (shape.parts.empty()) return false;
-  auto ring_ok = [&](const Ring& r) {
-    if (r.size() < 3 || r.size() > max_vertices) return false;
-    return std::all_of(r.begin(), r.end(),
-                       [](const Point& p) { return std::isfinite(p.x) && std::isfinite(p.y); });
-  };
-  for (const Polygon& p : shape.parts) {
-    if (!ring_ok(p.outer)) return false;
-    if (!std::all_of(p.holes.begin(), p.holes.end(), ring_ok)) return false;
-  }
-  return true;
-}
 
 template <typename T>
 void Stamp(T& event, const SessionEvent& e) {
@@ -96,7 +83,8 @@ EventOutcome InProcessDriver::Process(const SessionEvent& e, const Message& mess
     }
     bool withheld = r.withheld;
     std::string reason = r.withheld_reason;
-    if (s.asset.empty() || s.prompt_id.empty() || !ShapeIsSendable(s.shape, 4096)) {
+    if (s.asset.empty() || s.prompt_id.empty() ||
+        !ShapeIsSendable(s.shape, ServerConfig{}.max_vertices)) {
       withheld = true;
       reason = "invalid suggestion from the engine";
     } else {

@@ -20,6 +20,7 @@
 #include "transport/codec.h"
 #include "transport/dedup_index.h"
 #include "transport/json_format.h"
+#include "transport/sendable.h"
 #include "transport/suggestion_board.h"
 #include "transport/zmq_context.h"
 
@@ -92,22 +93,6 @@ std::unique_ptr<T> TakePointer(const zmq::message_t& m) {
   T* raw = nullptr;
   std::memcpy(&raw, m.data(), sizeof raw);
   return std::unique_ptr<T>(raw);
-}
-
-bool ShapeIsSendable(const Instance& shape, std::size_t max_vertices) {
-  if (shape.parts.empty()) return false;
-  auto ring_ok = [&](const Ring& r) {
-    if (r.size() < 3 || r.size() > max_vertices) return false;
-    return std::all_of(r.begin(), r.end(),
-                       [](const Point& p) { return std::isfinite(p.x) && std::isfinite(p.y); });
-  };
-  for (const Polygon& p : shape.parts) {
-    if (!ring_ok(p.outer)) return false;
-    for (const Ring& h : p.holes) {
-      if (!ring_ok(h)) return false;
-    }
-  }
-  return true;
 }
 
 const char* CallName(MessageType t) {
